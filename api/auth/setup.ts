@@ -1,0 +1,24 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * First-run setup, as PocketBase's installer: while no superuser exists, a one-time code is made at
+ * start and printed to the server's console. Only someone who can read that console can create the
+ * first superuser through the web page, so a fresh install exposed to a network cannot be claimed by
+ * a stranger.
+ */
+export class SetupGate {
+  readonly code = randomBytes(24).toString('base64url');
+
+  /** Timing-safe comparison with the printed code. */
+  accepts(code: unknown): boolean {
+    if (typeof code !== 'string') return false;
+    const a = Buffer.from(code);
+    const b = Buffer.from(this.code);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  /** The link the console prints; the code travels in the fragment, so it never reaches logs. */
+  link(baseUrl: string): string {
+    return `${baseUrl.replace(/\/$/, '')}/setup#${this.code}`;
+  }
+}

@@ -1,0 +1,125 @@
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { SqliteError } from 'better-sqlite3';
+import { ApiError } from './errors';
+import type { Logger } from './logger';
+
+/** The signed-in record of a request, resolved from the `Authorization` header by the auth capability. */
+export interface AuthRecord {
+  id: string;
+  collectionId: string;
+  collectionName: string;
+  email: string;
+}
+
+export type AppEnv = { Variables: { auth: AuthRecord | null } };
+export type ApiApp = Hono<AppEnv>;
+export type ApiContext = Context<AppEnv>;
+
+export const SUPERUSERS = { id: 'pbc_3142635823', name: '_superusers' } as const;
+
+export interface ApiAppOptions {
+  logger: Logger;
+  /** Read per request so a settings change applies at once. */
+  maxBodySize: () => number;
+}
+
+/**
+ * The Hono app behind `/api/`. Errors are turned into PocketBase's `{status, message, data}` here and
+ * nowhere else; the cause of a 500 goes to the log, never to the client.
+ */
+export function createApiApp(options: ApiAppOptions): ApiApp {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    c.set('auth', null);
+    await next();
+  });
+  app.use('*', limitBody(options.maxBodySize));
+
+  app.notFound(() => {
+    throw ApiError.notFound();
+  });
+
+  app.onError((err, c) => {
+    const apiError = toApiError(err);
+    if (apiError.status >= 500) {
+      options.logger.error({ err, method: c.req.method, path: c.req.path }, 'request failed');
+    }
+    return c.json(apiError.toJSON(), apiError.status as 400, apiError.headers);
+  });
+
+  return app;
+}
+
+/**
+ * Rejects bodies over the limit without reading them: at once from Content-Length, or as soon as a
+ * chunked body passes the limit. Unlike hono/body-limit it never buffers the body, so later streaming
+ * uploads keep flat memory.
+ */
+function limitBody(maxBodySize: () => number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const body = c.req.raw.body;
+    if (!body) return next();
+    const max = maxBodySize();
+    const length = c.req.header('content-length');
+    if (length !== undefined && !c.req.header('transfer-encoding')) {
+      if (Number(length) > max) throw ApiError.tooLarge();
+      return next();
+    }
+    let seen = 0;
+    const counted = body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          seen += chunk.byteLength;
+          if (seen > max) controller.error(ApiError.tooLarge());
+          else controller.enqueue(chunk);
+        },
+      }),
+    );
+    c.req.raw = new Request(c.req.raw, { body: counted, duplex: 'half' } as RequestInit);
+    return next();
+  };
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof SqliteError) {
+    // A full disk or a lock held past busy_timeout is the server's state, not a bug: say so.
+    if (err.code === 'SQLITE_FULL')
+      return new ApiError(507, 'Not enough disk space to store this.', { cause: err });
+    if (err.code.startsWith('SQLITE_BUSY')) {
+      return new ApiError(503, 'The database is busy, please retry.', {
+        cause: err,
+        headers: { 'retry-after': '1' },
+      });
+    }
+  }
+  if (err instanceof HTTPException) return new ApiError(err.status, err.message, { cause: err });
+  return ApiError.internal(err);
+}
+
+/** Reads a JSON object body, or fails with PocketBase's 400. */
+export async function readJsonBody(c: ApiContext): Promise<Record<string, unknown>> {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch (err) {
+    if (err instanceof ApiError) throw err; // 413 from the body limit
+    throw ApiError.badRequest('Failed to read the request body as JSON.', undefined, err);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw ApiError.badRequest('The request body must be a JSON object.');
+  }
+  return body as Record<string, unknown>;
+}
+
+/** PocketBase's RequireSuperuserAuth: 401 without a token, 403 for any other record. */
+export function requireSuperuser(c: ApiContext): AuthRecord {
+  const auth = c.get('auth');
+  if (!auth) throw ApiError.unauthorized('The request requires valid record authorization token.');
+  if (auth.collectionName !== SUPERUSERS.name) {
+    throw ApiError.forbidden('The authorized record is not allowed to perform this action.');
+  }
+  return auth;
+}

@@ -1,0 +1,92 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { register as registerAuth } from './auth';
+import { SetupGate } from './auth/setup';
+import { superuserCount } from './auth/superusers';
+import type { BootstrapConfig } from './core/config';
+import { openDatabase, type Database } from './core/db';
+import { InProcessBus, type EventBus } from './core/events';
+import { createApiApp, type ApiApp } from './core/http';
+import { createLogger, type Logger } from './core/logger';
+import { applyMigrations, type Migration } from './core/migrate';
+import { SettingsStore } from './core/settings';
+import { register as registerHealth } from './health';
+import { migrations as builtMigrations } from './migrations';
+import { settingDefs, type HearthSettings } from './settings';
+
+/** What every capability's `register(app, deps)` receives. */
+export interface Deps {
+  config: BootstrapConfig;
+  db: Database;
+  bus: EventBus;
+  settings: HearthSettings;
+  logger: Logger;
+  /** Present while the install has no superuser yet (first-run setup). */
+  setupGate: SetupGate | null;
+}
+
+export interface Hearth extends Deps {
+  /** The Hono app behind /api/. */
+  api: ApiApp;
+  /** The first-run setup link, or null once a superuser exists. */
+  setupLink(baseUrl: string): string | null;
+  /** Flushes events, checkpoints the WAL and closes the database. */
+  close(): Promise<void>;
+}
+
+export const DATABASE_FILE = 'data.db';
+
+/** The data folder's stores, migrated: what `hearth serve` and every data CLI command start from. */
+export interface Stores {
+  db: Database;
+  bus: EventBus;
+  settings: HearthSettings;
+}
+
+/**
+ * Opens `<dir>/data.db` (refusing a corrupted file or one from a newer build), applies pending
+ * migrations, and builds the event bus and settings store over it.
+ */
+export function openStores(dir: string, logger: Logger, migrations: Migration[] = builtMigrations): Stores {
+  mkdirSync(dir, { recursive: true });
+  const db = openDatabase(join(dir, DATABASE_FILE));
+  try {
+    for (const m of applyMigrations(db, migrations)) logger.info({ migration: m.id }, 'migration applied');
+  } catch (err) {
+    db.sql.close();
+    throw err;
+  }
+  const bus = new InProcessBus({
+    afterCommit: (fn) => db.afterCommit(fn),
+    onError: (err, name) => logger.error({ err, event: name }, 'event subscriber failed'),
+  });
+  return { db, bus, settings: new SettingsStore(db, settingDefs, bus) };
+}
+
+/**
+ * The composition root: bootstrap config → open db → migrate → settings and bus → register every
+ * capability. The one place that wires capabilities together.
+ */
+export function createHearth(
+  config: BootstrapConfig,
+  options: { logger?: Logger; migrations?: Migration[] } = {},
+): Hearth {
+  const logger = options.logger ?? createLogger({ dev: config.dev });
+  const { db, bus, settings } = openStores(config.dir, logger, options.migrations);
+  const setupGate = superuserCount({ db }) === 0 ? new SetupGate() : null;
+  const deps: Deps = { config, db, bus, settings, logger, setupGate };
+
+  const api = createApiApp({ logger, maxBodySize: () => settings.get('http.maxBodySize') });
+  registerAuth(api, deps);
+  registerHealth(api);
+
+  return {
+    ...deps,
+    api,
+    setupLink: (baseUrl) => (setupGate && superuserCount({ db }) === 0 ? setupGate.link(baseUrl) : null),
+    async close() {
+      await bus.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Plugin } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+/**
+ * `npm run dev`: the same API, mounted into Vite's dev server as middleware, on ./hearth_data in
+ * dev mode. Production uses Hearth's own server (api/server.ts) instead.
+ */
+function hearthApi(): Plugin {
+  return {
+    name: 'hearth-api',
+    apply: 'serve',
+    async configureServer(server) {
+      if (process.env['VITEST']) return;
+      const mod = (await server.ssrLoadModule('/api/dev.ts')) as {
+        devApi: () => (req: IncomingMessage, res: ServerResponse) => void;
+      };
+      const listener = mod.devApi();
+      server.middlewares.use((req, res, next) => {
+        const path = (req.url ?? '/').split('?', 1)[0]!;
+        if (path === '/api' || path.startsWith('/api/')) listener(req, res);
+        else next();
+      });
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [sveltekit(), hearthApi()],
+  test: {
+    include: ['api/**/*.test.ts', 'web/**/*.test.ts', 'tests/unit/**/*.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
