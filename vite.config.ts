@@ -29,7 +29,7 @@ function hearthApi(): Plugin {
 export default defineConfig({
   plugins: [sveltekit(), hearthApi()],
   test: {
-    include: ['api/**/*.test.ts', 'web/**/*.test.ts', 'tests/unit/**/*.test.ts'],
+    include: ['api/**/*.test.ts', 'web/**/*.test.ts', 'tests/**/*.test.ts'],
     environment: 'node',
     pool: 'forks',
     testTimeout: 60_000,

@@ -48,7 +48,14 @@ export async function serve(flags: {
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return;
+      if (stopping) {
+        // A second Ctrl-C means "now"; a repeated SIGTERM (supervisors resend) waits for the drain.
+        if (signal === 'SIGINT') {
+          logger.warn('second interrupt: exiting without waiting');
+          process.exit(130);
+        }
+        return;
+      }
       stopping = true;
       logger.info({ signal }, 'shutting down: finishing in-flight requests');
       void running
@@ -59,7 +66,7 @@ export async function serve(flags: {
           resolve();
         });
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
 }

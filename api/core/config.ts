@@ -23,7 +23,7 @@ export class ConfigError extends Error {
 
 /** `127.0.0.1:8090`, `[::1]:8090`, `0.0.0.0:80`, `:8090` (all interfaces). */
 export function parseListenAddress(text: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]*)):(\d{1,5})$/.exec(text.trim());
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {
     throw new ConfigError(

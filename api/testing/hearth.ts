@@ -1,0 +1,68 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { issueSuperuserToken, upsertSuperuser } from '../auth/superusers';
+import { findSuperuserByEmail } from '../auth/superusers.store';
+import { silentLogger } from '../core/logger';
+import { createHearth, DATABASE_FILE, type Hearth } from '../main';
+
+/**
+ * In-process Hearth instances for API tests: real database, real migrations, requests through
+ * `hearth.api.request()` with no socket.
+ */
+export interface TestHearth extends Hearth {
+  dir: string;
+  /** Closes the instance and deletes its data folder. */
+  cleanup(): Promise<void>;
+}
+
+export function testHearth(dir = mkdtempSync(join(tmpdir(), 'hearth-api-'))): TestHearth {
+  const hearth = createHearth(
+    { host: '127.0.0.1', port: 0, dir, domain: 'localhost', dev: false },
+    { logger: silentLogger() },
+  );
+  return Object.assign(hearth, {
+    dir,
+    async cleanup() {
+      await hearth.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+/**
+ * A migrated database prepared once by `fixture`, copied for every test so each starts from the same
+ * state without paying for the fixture (password hashing) again.
+ */
+export async function fixtureTemplate(fixture: (hearth: Hearth) => Promise<void> | void): Promise<{
+  fresh(): TestHearth;
+  dispose(): void;
+}> {
+  const template = testHearth();
+  await fixture(template);
+  await template.close();
+  return {
+    fresh() {
+      const dir = mkdtempSync(join(tmpdir(), 'hearth-api-'));
+      copyFileSync(join(template.dir, DATABASE_FILE), join(dir, DATABASE_FILE));
+      return testHearth(dir);
+    },
+    dispose() {
+      rmSync(template.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const SUPERUSER = { email: 'admin@example.com', password: 'correct horse battery' } as const;
+
+/** Fixture: one superuser with the SUPERUSER credentials. */
+export async function withSuperuser(hearth: Hearth): Promise<void> {
+  await upsertSuperuser(hearth, SUPERUSER.email, SUPERUSER.password);
+}
+
+/** An `Authorization` header for the fixture superuser. */
+export async function superuserHeaders(hearth: Hearth): Promise<Record<string, string>> {
+  const row = findSuperuserByEmail(hearth.db, SUPERUSER.email);
+  if (!row) throw new Error('the fixture has no superuser: use withSuperuser');
+  return { Authorization: await issueSuperuserToken(hearth, row, 3600) };
+}
