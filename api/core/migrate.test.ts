@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { migrations as built } from '../migrations';
 import { DatabaseOpenError, openDatabase, type Database } from './db';
@@ -91,7 +92,7 @@ describe('applyMigrations', () => {
     const list = collectMigrations({
       './a/migrations/20260101000000_one.ts': table('one'),
       './a/migrations/20260102000000_bad.ts': {
-        up: (sql) => {
+        up: (sql: BetterSqlite3.Database) => {
           sql.exec('CREATE TABLE half (x)');
           sql.exec('THIS IS NOT SQL');
         },
