@@ -81,6 +81,12 @@ const badInputs: {
       await expect(confirm).toHaveAccessibleDescription("Values don't match.");
       await expect(confirm).toHaveAttribute('aria-invalid', 'true');
       await expect(page.getByLabel('Password', { exact: true })).not.toHaveAttribute('aria-invalid', 'true');
+      // The field error follows a language switch (it is described on render, not once).
+      await page.getByRole('combobox', { name: 'Language' }).selectOption('de');
+      await expect(page.getByLabel('Passwort bestätigen')).toHaveAccessibleDescription(
+        'Die Werte stimmen nicht überein.',
+      );
+      await page.getByRole('combobox', { name: 'Sprache' }).selectOption('en');
     },
   },
   {

@@ -75,9 +75,10 @@ describe('a running server', () => {
       message: "The requested resource wasn't found.",
       data: {},
     });
-    const page = await fetch(`${hearth.url}/no-such-page`);
+    const page = await fetch(`${hearth.url}/no-such-page`, { headers: { 'accept-language': 'de' } });
     expect(page.status).toBe(404);
     expect(page.headers.get('content-type')).toContain('text/html');
+    expect(await page.text()).toContain('Seite nicht gefunden');
   });
 
   test('the home page is rendered in the language the browser asks for, with a page CSP', async () => {
