@@ -1,5 +1,12 @@
 import { ApiError, fieldError } from '../core/errors';
-import { SUPERUSERS, readJsonBody, requireSuperuser, type ApiApp, type ApiContext } from '../core/http';
+import {
+  SUPERUSERS,
+  readJsonBody,
+  requestHeader,
+  requireSuperuser,
+  type ApiApp,
+  type ApiContext,
+} from '../core/http';
 import type { Deps } from '../main';
 import {
   authenticateSuperuserToken,
@@ -17,7 +24,7 @@ import { findSuperuserById, type SuperuserRow } from './superusers.store';
  */
 export function register(app: ApiApp, deps: Deps): void {
   app.use('*', async (c, next) => {
-    const header = c.req.header('authorization');
+    const header = requestHeader(c, 'authorization');
     if (header) {
       // PocketBase sends the raw token; "Bearer " is accepted too, as PocketBase does.
       const row = await authenticateSuperuserToken(deps, header.replace(/^Bearer\s+/i, ''));

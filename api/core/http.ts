@@ -1,5 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { IncomingMessage } from 'node:http';
 import { SqliteError } from 'better-sqlite3';
 import { ApiError } from './errors';
 import type { Logger } from './logger';
@@ -12,7 +13,11 @@ export interface AuthRecord {
   email: string;
 }
 
-export type AppEnv = { Variables: { auth: AuthRecord | null } };
+/**
+ * `auth` is set by the auth capability's middleware when the request carries a valid token.
+ * `incoming` is the Node request when served by @hono/node-server (absent in `app.request()` tests).
+ */
+export type AppEnv = { Variables: { auth?: AuthRecord }; Bindings: { incoming?: IncomingMessage } };
 export type ApiApp = Hono<AppEnv>;
 export type ApiContext = Context<AppEnv>;
 
@@ -31,10 +36,6 @@ export interface ApiAppOptions {
 export function createApiApp(options: ApiAppOptions): ApiApp {
   const app = new Hono<AppEnv>();
 
-  app.use('*', async (c, next) => {
-    c.set('auth', null);
-    await next();
-  });
   app.use('*', limitBody(options.maxBodySize));
 
   app.notFound(() => {
@@ -59,14 +60,19 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
  */
 function limitBody(maxBodySize: () => number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    // Only the headers are looked at first: touching `body` makes @hono/node-server build a full
+    // Request, which cost a GET about a third of its throughput (docs/BENCHMARKS.md).
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+    const chunked = requestHeader(c, 'transfer-encoding') !== undefined;
+    const length = requestHeader(c, 'content-length');
+    if (!chunked) {
+      if (length !== undefined && Number(length) > maxBodySize()) throw ApiError.tooLarge();
+      return next();
+    }
     const body = c.req.raw.body;
     if (!body) return next();
     const max = maxBodySize();
-    const length = c.req.header('content-length');
-    if (length !== undefined && !c.req.header('transfer-encoding')) {
-      if (Number(length) > max) throw ApiError.tooLarge();
-      return next();
-    }
     let seen = 0;
     const counted = body.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
@@ -97,6 +103,18 @@ function toApiError(err: unknown): ApiError {
   }
   if (err instanceof HTTPException) return new ApiError(err.status, err.message, { cause: err });
   return ApiError.internal(err);
+}
+
+/**
+ * One request header, read from Node's own parsed headers when there are some: `c.req.header()`
+ * makes @hono/node-server build a Headers object for the whole request, a cost every request paid
+ * for the Authorization check (docs/BENCHMARKS.md).
+ */
+export function requestHeader(c: ApiContext, name: string): string | undefined {
+  const incoming = (c.env as AppEnv['Bindings'] | undefined)?.incoming;
+  if (!incoming) return c.req.header(name);
+  const value = incoming.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** Reads a JSON object body, or fails with PocketBase's 400. */
