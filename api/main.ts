@@ -11,8 +11,9 @@ import { createLogger, type Logger } from './core/logger';
 import { applyMigrations, type Migration } from './core/migrate';
 import { SettingsStore } from './core/settings';
 import { register as registerHealth } from './health';
+import { register as registerSettings } from './settings';
 import { migrations as builtMigrations } from './migrations';
-import { settingDefs, type HearthSettings } from './settings';
+import { settingDefs, type HearthSettings } from './settings/registry';
 
 /** What every capability's `register(app, deps)` receives. */
 export interface Deps {
@@ -30,8 +31,8 @@ export interface Hearth extends Deps {
   api: ApiApp;
   /** The first-run setup link, or null once a superuser exists. */
   setupLink(baseUrl: string): string | null;
-  /** Flushes events, checkpoints the WAL and closes the database. */
-  close(): Promise<void>;
+  /** Flushes events, checkpoints the WAL and closes the database (see Database.close). */
+  close(): Promise<{ checkpointed: boolean }>;
 }
 
 export const DATABASE_FILE = 'data.db';
@@ -79,6 +80,7 @@ export function createHearth(
   const api = createApiApp({ logger, maxBodySize: () => settings.get('http.maxBodySize') });
   registerAuth(api, deps);
   registerHealth(api);
+  registerSettings(api, deps);
 
   return {
     ...deps,
@@ -86,7 +88,7 @@ export function createHearth(
     setupLink: (baseUrl) => (setupGate && superuserCount({ db }) === 0 ? setupGate.link(baseUrl) : null),
     async close() {
       await bus.close();
-      db.close();
+      return db.close();
     },
   };
 }

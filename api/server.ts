@@ -63,6 +63,13 @@ class SecureResponse extends ServerResponse<IncomingMessage> {
   }
 }
 
+/**
+ * The header through which the SvelteKit handler learns the request's protocol (adapter-node's
+ * PROTOCOL_HEADER). Hearth sets it on every request, so a client cannot choose it: `https` when a
+ * TLS proxy says so with X-Forwarded-Proto, else `http`.
+ */
+export const PROTOCOL_HEADER = 'x-hearth-proto';
+
 function isApiPath(url = '/'): boolean {
   return url.startsWith('/api/') || url === '/api' || url.startsWith('/api?');
 }
@@ -85,11 +92,15 @@ export function startServer(
       void api(req, res);
       return;
     }
-    options.web(req, res, () => void api(req, res));
+    req.headers[PROTOCOL_HEADER] = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+    options.web(req, res, () => {
+      // adapter-node's handler answers everything itself; this only runs if that ever changes.
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
+    });
   });
-  // Slow clients cannot hold sockets forever; long-lived streams (SSE) manage their own timeouts.
+  // A client must send its headers within 20 s and its whole request within Node's default 300 s,
+  // so slow senders cannot hold sockets forever. (Response streams such as SSE are not limited.)
   server.headersTimeout = 20_000;
-  server.requestTimeout = 0;
   server.keepAliveTimeout = 5_000;
 
   return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
-// The durability check of docs/operating.md at scale: many crash cycles (burst of acknowledged
-// superuser creates, SIGKILL mid-burst, restart) on one data folder. Every acknowledged write must be on
+// The durability check of docs/operating.md at scale: many crash cycles (burst of acknowledged writes —
+// superuser creates and settings updates — SIGKILL mid-burst, restart) on one data folder. Every acknowledged write must be on
 // disk afterwards and `PRAGMA integrity_check` must say ok. No baseline: the figures are counts.
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -38,14 +38,14 @@ const duration = (ms) => {
 export async function run(options = {}) {
   const cycles = options.cycles ?? 200;
   const seed = options.seed ?? 20261122;
-  const concurrency = options.concurrency ?? 8;
+  const concurrency = options.concurrency ?? 2;
   const random = prng(seed);
   const work = tempDir('hearth-bench-crash-');
   const dir = join(work, 'data');
   await prepareCrashDir(dir);
 
   console.log(
-    `${cycles} crash cycles on one data folder: ${concurrency} writers, SIGKILL after ` +
+    `${cycles} crash cycles on one data folder: ${concurrency} superuser creators + 4 settings writers, SIGKILL after ` +
       `${BURST_MIN_MS}-${BURST_MAX_MS} ms (seed ${seed}), restart, check acknowledged rows and integrity_check`,
   );
   const start = performance.now();
@@ -109,7 +109,7 @@ export async function run(options = {}) {
     '',
     `Goal: no acknowledged write lost, \`integrity_check\` ok after every crash: **${ok ? 'met' : 'not met'}**.`,
     '',
-    `${concurrency} concurrent writers (superuser creates over HTTP), SIGKILL after a burst of ` +
+    `${concurrency} clients creating superusers and 4 sequential settings writers (PATCH /api/settings), SIGKILL after a burst of ` +
       `${BURST_MIN_MS}–${BURST_MAX_MS} ms (pseudo-random, seed ${seed}), restart, then the database is checked on disk.`,
   ].join('\n');
   return { name: 'crash', ok, markdown };

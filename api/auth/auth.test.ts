@@ -1,11 +1,62 @@
-import { describe, expect, test } from 'vitest';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import { describe, expect, test, vi } from 'vitest';
+import type { Hearth } from '../main';
+import { getOrCreateSecret } from '../core/secrets';
+import { SetupGate } from './setup';
+import { SUPERUSER_TOKEN_SECRET } from './superusers';
 import { superuserCount, upsertSuperuser } from './superusers';
 import { findSuperuserByEmail } from './superusers.store';
 import { SUPERUSER, superuserHeaders, testHearth, withSuperuser } from '../testing/hearth';
-import { testScenarios } from '../testing/scenario';
+import { testScenarios, type Scenario } from '../testing/scenario';
 
 const AUTH = '/api/collections/_superusers/auth-with-password';
 const RECORDS = '/api/collections/_superusers/records';
+/** Tokens for the real fixture superuser that must all be refused. */
+async function sign(
+  h: Hearth,
+  claims: Record<string, unknown>,
+  key: string,
+  exp = Math.floor(Date.now() / 1000) + 600,
+) {
+  const row = findSuperuserByEmail(h.db, SUPERUSER.email)!;
+  return new SignJWT({
+    id: row.id,
+    collectionId: 'pbc_3142635823',
+    type: 'auth',
+    refreshable: true,
+    ...claims,
+  })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setExpirationTime(exp)
+    .sign(new TextEncoder().encode(key));
+}
+const realKey = (h: Hearth) =>
+  getOrCreateSecret(h.db, SUPERUSER_TOKEN_SECRET) + findSuperuserByEmail(h.db, SUPERUSER.email)!.tokenKey;
+const forgedTokens: [string, (h: Hearth) => Promise<string>][] = [
+  ['signed with the wrong key', (h) => sign(h, {}, 'not the key')],
+  [
+    'signed with the secret alone (no tokenKey)',
+    (h) => sign(h, {}, getOrCreateSecret(h.db, SUPERUSER_TOKEN_SECRET)),
+  ],
+  ['that has expired', (h) => sign(h, {}, realKey(h), Math.floor(Date.now() / 1000) - 10)],
+  ['of another type', (h) => sign(h, { type: 'file' }, realKey(h))],
+  ['for an unknown id', (h) => sign(h, { id: 'aaaaaaaaaaaaaaa' }, realKey(h))],
+  [
+    'with alg "none"',
+    (h) =>
+      Promise.resolve(
+        new UnsecuredJWT({
+          id: findSuperuserByEmail(h.db, SUPERUSER.email)!.id,
+          collectionId: 'pbc_3142635823',
+          type: 'auth',
+        })
+          .setExpirationTime('10m')
+          .encode(),
+      ),
+  ],
+  ['that is not a JWT', () => Promise.resolve('not-a-token')],
+];
+
 const newAdmin = {
   email: 'second@example.com',
   password: 'another long secret',
@@ -127,7 +178,27 @@ describe('superuser records and tokens', () => {
         headers: async (h) => ({ Authorization: `Bearer ${(await superuserHeaders(h))['Authorization']}` }),
         body: newAdmin,
         expectedStatus: 200,
+        expectedEvents: { SuperuserUpsert: 1, '*': 0 },
       },
+      {
+        name: 'create without passwordConfirm → 400 validation_required, as PocketBase',
+        method: 'POST',
+        url: RECORDS,
+        headers: superuserHeaders,
+        body: { email: newAdmin.email, password: newAdmin.password },
+        expectedStatus: 400,
+        expectedContent: ['"passwordConfirm":{"code":"validation_required"'],
+        after: (h) => expect(superuserCount(h)).toBe(1),
+      },
+      ...forgedTokens.map(([name, forge]): Scenario => ({
+        name: `a token ${name} → 401, nothing written`,
+        method: 'POST',
+        url: RECORDS,
+        headers: async (h) => ({ Authorization: await forge(h) }),
+        body: newAdmin,
+        expectedStatus: 401,
+        after: (h) => expect(superuserCount(h)).toBe(1),
+      })),
       {
         name: 'duplicate email (any case) → 400 validation_not_unique, nothing written',
         method: 'POST',
@@ -232,7 +303,10 @@ describe('first-run setup', () => {
           body: JSON.stringify(body),
           headers: { 'content-type': 'application/json' },
         });
-      expect(await (await hearth.api.request('/api/hearth/setup')).json()).toEqual({ required: true });
+      expect(await (await hearth.api.request('/api/hearth/setup')).json()).toEqual({
+        required: true,
+        passwordMin: 10,
+      });
 
       const wrong = await post({
         code: 'guess',
@@ -270,7 +344,7 @@ describe('first-run setup', () => {
       });
       expect(refreshed.status).toBe(200);
 
-      expect(await (await hearth.api.request('/api/hearth/setup')).json()).toEqual({ required: false });
+      expect(await (await hearth.api.request('/api/hearth/setup')).json()).toMatchObject({ required: false });
       const again = await post({
         code,
         email: 'b@example.com',
@@ -283,6 +357,40 @@ describe('first-run setup', () => {
     } finally {
       await hearth.cleanup();
     }
+  });
+
+  test('an expired setup code is refused with a way forward', async () => {
+    const hearth = testHearth();
+    const spy = vi.spyOn(Date, 'now');
+    try {
+      const code = hearth.setupLink('http://x')!.split('#')[1]!;
+      spy.mockReturnValue(hearth.setupGate!.expiresAt + 1);
+      const res = await hearth.api.request('/api/hearth/setup', {
+        method: 'POST',
+        body: JSON.stringify({
+          code,
+          email: 'a@example.com',
+          password: 'long enough pw',
+          passwordConfirm: 'long enough pw',
+        }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ message: expect.stringContaining('has expired') as unknown });
+      expect(superuserCount(hearth)).toBe(0);
+    } finally {
+      spy.mockRestore();
+      await hearth.cleanup();
+    }
+  });
+
+  test('the setup code expires after 30 minutes', () => {
+    const gate = new SetupGate(1_000);
+    expect(gate.expired(1_000 + 29 * 60_000)).toBe(false);
+    expect(gate.expired(1_000 + 30 * 60_000)).toBe(true);
+    expect(gate.accepts(gate.code)).toBe(true);
+    expect(gate.accepts(`${gate.code}x`)).toBe(false);
+    expect(gate.accepts(undefined)).toBe(false);
   });
 
   test('two racing setups create exactly one superuser', async () => {

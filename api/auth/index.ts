@@ -13,8 +13,10 @@ import {
   checkSuperuserPassword,
   createSuperuser,
   issueSuperuserToken,
+  PASSWORD_MIN,
   superuserCount,
   toSuperuserRecord,
+  warmUpSuperuserAuth,
 } from './superusers';
 import { findSuperuserById, type SuperuserRow } from './superusers.store';
 
@@ -23,6 +25,7 @@ import { findSuperuserById, type SuperuserRow } from './superusers.store';
  * collection's fixed id), and Hearth's first-run setup under /api/hearth/setup.
  */
 export function register(app: ApiApp, deps: Deps): void {
+  warmUpSuperuserAuth();
   app.use('*', async (c, next) => {
     const header = requestHeader(c, 'authorization');
     if (header) {
@@ -74,11 +77,18 @@ export function register(app: ApiApp, deps: Deps): void {
   // First-run setup: the gate exists only when there was no superuser at start.
   const gate = deps.setupGate;
 
-  app.get('/api/hearth/setup', (c) => c.json({ required: superuserCount(deps) === 0 }));
+  app.get('/api/hearth/setup', (c) =>
+    c.json({ required: superuserCount(deps) === 0, passwordMin: PASSWORD_MIN }),
+  );
 
   app.post('/api/hearth/setup', async (c) => {
     const body = await readJsonBody(c);
     if (!gate || superuserCount(deps) > 0) throw ApiError.forbidden('Hearth is already set up.');
+    if (gate.expired()) {
+      throw ApiError.forbidden(
+        'The setup code has expired. Restart Hearth for a new link, or run `hearth superuser upsert`.',
+      );
+    }
     if (!gate.accepts(body['code'])) {
       throw ApiError.forbidden('The setup code is wrong. Use the link printed in the server console.');
     }

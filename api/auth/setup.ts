@@ -8,6 +8,16 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
  */
 export class SetupGate {
   readonly code = randomBytes(24).toString('base64url');
+  /** Like PocketBase's installer token, the code lasts 30 minutes; a restart prints a new one. */
+  readonly expiresAt: number;
+
+  constructor(now = Date.now(), lifetimeMs = 30 * 60 * 1000) {
+    this.expiresAt = now + lifetimeMs;
+  }
+
+  expired(now = Date.now()): boolean {
+    return now >= this.expiresAt;
+  }
 
   /** Timing-safe comparison with the printed code. */
   accepts(code: unknown): boolean {
@@ -17,7 +27,10 @@ export class SetupGate {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
-  /** The link the console prints; the code travels in the fragment, so it never reaches logs. */
+  /**
+   * The link the console prints. The code travels in the URL fragment, which browsers never send, so
+   * it stays out of access logs and proxies; the server prints it to stderr only, not to its log.
+   */
   link(baseUrl: string): string {
     return `${baseUrl.replace(/\/$/, '')}/setup#${this.code}`;
   }

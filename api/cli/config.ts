@@ -1,29 +1,56 @@
+import type { Command } from 'commander';
+import { parseSettingText } from '../core/settings';
+import { settingDefs } from '../settings/registry';
+import { dirOption } from './options';
 import { withStores } from './stores';
 
-export function configGet(key: string | undefined, opts: { dir: string; json?: boolean }): Promise<void> {
-  return withStores(opts.dir, ({ settings }) => {
-    if (key !== undefined) {
-      process.stdout.write(`${JSON.stringify(settings.get(key as never))}\n`);
-      return;
-    }
-    const all = settings.describe();
-    if (opts.json) {
-      process.stdout.write(
-        `${JSON.stringify(Object.fromEntries(all.map((s) => [s.key, s.value])), null, 2)}\n`,
-      );
-      return;
-    }
-    const width = Math.max(...all.map((s) => s.key.length));
-    for (const s of all) {
-      const note = s.changed ? '' : '  (default)';
-      process.stdout.write(`${s.key.padEnd(width)}  ${JSON.stringify(s.value)}${note}\n`);
-    }
-  });
+export function addConfigCommands(program: Command): void {
+  const config = program.command('config').description('read and change settings stored in the database');
+  config
+    .command('get')
+    .description('print one setting, or all of them')
+    .argument('[key]')
+    .option('--json', 'print JSON')
+    .addOption(dirOption())
+    .action((key: string | undefined, opts: { dir?: string; json?: boolean }) => configGet(key, opts));
+  config
+    .command('set')
+    .description('change a setting (checked against its type; nothing is written if it is wrong)')
+    .argument('<key>')
+    .argument('<value>', 'JSON, or plain text for text settings')
+    .addOption(dirOption())
+    .action((key: string, value: string, opts: { dir?: string }) => configSet(key, value, opts));
 }
 
-export function configSet(key: string, value: string, opts: { dir: string }): Promise<void> {
+function configGet(key: string | undefined, opts: { dir?: string; json?: boolean }): Promise<void> {
+  return withStores(
+    opts.dir,
+    ({ settings }) => {
+      if (key !== undefined) {
+        process.stdout.write(`${JSON.stringify(settings.get(key as never))}\n`);
+        return;
+      }
+      const all = settings.describe();
+      if (opts.json) {
+        process.stdout.write(
+          `${JSON.stringify(Object.fromEntries(all.map((s) => [s.key, s.value])), null, 2)}\n`,
+        );
+        return;
+      }
+      const width = Math.max(...all.map((s) => s.key.length));
+      for (const s of all) {
+        const note = s.changed ? '' : '  (default)';
+        process.stdout.write(`${s.key.padEnd(width)}  ${JSON.stringify(s.value)}${note}\n`);
+      }
+    },
+    { mustExist: true },
+  );
+}
+
+function configSet(key: string, value: string, opts: { dir?: string }): Promise<void> {
+  // Checked before the data folder is opened: a wrong key or value writes nothing at all.
+  const parsed = parseSettingText(settingDefs, key, value);
   return withStores(opts.dir, ({ settings }) => {
-    const parsed = settings.parseText(key, value);
     settings.set({ [key]: parsed });
     process.stdout.write(`${key} = ${JSON.stringify(settings.get(key as never))}\n`);
   });

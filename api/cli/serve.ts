@@ -1,9 +1,26 @@
+import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { resolveBootstrap } from '../core/config';
-import { createLogger } from '../core/logger';
-import { createHearth } from '../main';
-import { startServer, type WebHandler } from '../server';
+import { DEFAULTS, resolveBootstrap } from '../core/config';
+import { createLogger, type Logger } from '../core/logger';
+import { createHearth, type Hearth } from '../main';
+import { PROTOCOL_HEADER, startServer, type RunningServer, type WebHandler } from '../server';
+import { CliError } from './errors';
+import { dirOption } from './options';
+
+export function addServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the web app and the API on one port')
+    .option('--http <host:port>', `listen address (default: ${DEFAULTS.http}, env: HEARTH_HTTP)`)
+    .addOption(dirOption())
+    .option(
+      '--domain <domain>',
+      `domain for dashboard.<domain> and sites (default: ${DEFAULTS.domain}, env: HEARTH_DOMAIN)`,
+    )
+    .option('--dev', 'development mode: readable logs (env: HEARTH_DEV)')
+    .action((opts: { http?: string; dir?: string; domain?: string; dev?: boolean }) => serve(opts));
+}
 
 /**
  * The built web app sits beside the server bundle (build/web next to build/server). Without it,
@@ -12,21 +29,19 @@ import { startServer, type WebHandler } from '../server';
 async function loadWebHandler(): Promise<WebHandler | undefined> {
   const file = fileURLToPath(new URL('../web/handler.js', import.meta.url));
   if (!existsSync(file)) return undefined;
+  // adapter-node reads these when its module loads. Hearth's server sets the protocol header on every
+  // request (from X-Forwarded-Proto, else http); without it SvelteKit would assume https.
+  process.env['PROTOCOL_HEADER'] = PROTOCOL_HEADER;
   const mod = (await import(pathToFileURL(file).href)) as { handler: WebHandler };
   return mod.handler;
 }
 
 /** `hearth serve`: resolves when the server has stopped after SIGTERM or SIGINT. */
-export async function serve(flags: {
-  http: string;
-  dir: string;
-  domain: string;
-  dev?: boolean;
-}): Promise<void> {
+async function serve(flags: { http?: string; dir?: string; domain?: string; dev?: boolean }): Promise<void> {
   const config = resolveBootstrap(flags);
   const logger = createLogger({ dev: config.dev });
   const hearth = createHearth(config, { logger });
-  let running;
+  let running: RunningServer;
   try {
     const web = await loadWebHandler();
     if (!web) logger.warn('the web app is not built (npm run build); serving the API only');
@@ -36,34 +51,46 @@ export async function serve(flags: {
     throw err;
   }
 
+  // Signal handlers first: whoever reads the banner below may stop the server at once.
+  const stopped = untilStopped(running, hearth, logger);
   logger.info({ url: running.url, dir: config.dir }, 'server listening');
-  const setup = hearth.setupLink(running.url);
   process.stderr.write(`\nHearth is serving ${running.url}  (data in ${config.dir})\n`);
+  const setup = hearth.setupLink(running.url);
   if (setup) {
-    logger.warn({ setupUrl: setup }, 'no superuser yet: open the setup link to create one');
+    // The link carries the one-time code: it goes to the console only, never into the log stream.
+    logger.warn('no superuser yet: the setup link is printed on the console (stderr)');
     process.stderr.write(`Create the first superuser: ${setup}\n`);
   }
   process.stderr.write('\n');
+  await stopped;
+}
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
+/** Waits for SIGTERM/SIGINT, then drains requests, checkpoints and closes. */
+function untilStopped(running: RunningServer, hearth: Hearth, logger: Logger): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let stoppingSince = 0;
     const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        // A second Ctrl-C means "now"; a repeated SIGTERM (supervisors resend) waits for the drain.
-        if (signal === 'SIGINT') {
+      if (stoppingSince > 0) {
+        // A second Ctrl-C means "now" — but not the duplicate a shell may deliver in the same second.
+        // A repeated SIGTERM (supervisors resend) keeps waiting for the drain.
+        if (signal === 'SIGINT' && Date.now() - stoppingSince > 1000) {
           logger.warn('second interrupt: exiting without waiting');
           process.exit(130);
         }
         return;
       }
-      stopping = true;
+      stoppingSince = Date.now();
       logger.info({ signal }, 'shutting down: finishing in-flight requests');
-      void running
+      running
         .close()
         .then(() => hearth.close())
-        .then(() => {
-          logger.info('stopped; WAL checkpointed');
-          resolve();
+        .then(({ checkpointed }) => {
+          if (checkpointed) logger.info('stopped; WAL checkpointed');
+          else logger.warn('stopped; another process holds the database, the WAL stays until it is done');
+        })
+        .then(resolve, (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          reject(new CliError(`shutdown failed: ${(err as Error).message}`));
         });
     };
     process.on('SIGTERM', stop);

@@ -58,17 +58,25 @@ export interface BootstrapInput {
   dev?: boolean;
 }
 
-/** Flags win over environment variables, which win over defaults. */
+/** The data folder: the flag, else HEARTH_DIR, else ./hearth_data; absolute. */
+export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = flag ?? env['HEARTH_DIR'] ?? DEFAULTS.dir;
+  if (dir.trim() === '') throw new ConfigError('The data folder (--dir) cannot be empty');
+  return resolve(dir);
+}
+
+/** Flags win over environment variables, which win over defaults: the one place they are read. */
 export function resolveBootstrap(
   flags: BootstrapInput,
   env: NodeJS.ProcessEnv = process.env,
 ): BootstrapConfig {
   const http = flags.http ?? env['HEARTH_HTTP'] ?? DEFAULTS.http;
-  const dir = flags.dir ?? env['HEARTH_DIR'] ?? DEFAULTS.dir;
+  const dir = resolveDataDir(flags.dir, env);
   const domainText = flags.domain ?? env['HEARTH_DOMAIN'] ?? DEFAULTS.domain;
   const domain = domainSchema.safeParse(domainText);
-  if (!domain.success)
+  if (!domain.success) {
     throw new ConfigError(`Invalid domain "${domainText}": ${domain.error.issues[0]?.message}`);
+  }
   let dev = flags.dev ?? false;
   if (flags.dev === undefined && env['HEARTH_DEV'] !== undefined) {
     const parsed = booleanText.safeParse(env['HEARTH_DEV']);
@@ -76,6 +84,5 @@ export function resolveBootstrap(
       throw new ConfigError(`Invalid HEARTH_DEV "${env['HEARTH_DEV']}": expected true or false`);
     dev = parsed.data;
   }
-  if (dir.trim() === '') throw new ConfigError('The data folder (--dir) cannot be empty');
-  return { ...parseListenAddress(http), dir: resolve(dir), domain: domain.data, dev };
+  return { ...parseListenAddress(http), dir, domain: domain.data, dev };
 }

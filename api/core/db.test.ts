@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { DatabaseOpenError, openDatabase, type Database } from './db';
+import { DatabaseOpenError, HEARTH_APPLICATION_ID, openDatabase, type Database } from './db';
 
 let dir: string;
 let file: string;
@@ -64,6 +64,53 @@ describe('openDatabase', () => {
     const before = sha(file);
     expect(() => openDatabase(file)).toThrow(DatabaseOpenError);
     expect(sha(file)).toBe(before);
+  });
+
+  test('refuses a SQLite database of another application and leaves it byte-identical', () => {
+    const other = new BetterSqlite3(file);
+    other.exec(
+      "CREATE TABLE _migrations (file TEXT PRIMARY KEY, applied INTEGER); INSERT INTO _migrations VALUES ('x', 1)",
+    );
+    other.close();
+    const before = sha(file);
+    expect(() => openDatabase(file)).toThrow(/another application/);
+    expect(sha(file)).toBe(before);
+  });
+
+  test('marks its own databases, and claims an empty one', () => {
+    const empty = new BetterSqlite3(file);
+    empty.close();
+    const db = openDatabase(file);
+    expect(db.sql.pragma('application_id', { simple: true })).toBe(HEARTH_APPLICATION_ID);
+    db.sql.exec('CREATE TABLE t (x)');
+    db.close();
+    openDatabase(file).close(); // a Hearth database with tables opens again
+  });
+
+  test('readonly opens change nothing and need an existing file', () => {
+    const db = openDatabase(file);
+    db.sql.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+    db.close();
+    const before = sha(file);
+    const ro = openDatabase(file, { readonly: true });
+    expect(ro.sql.prepare('SELECT x FROM t').pluck().get()).toBe(1);
+    expect(() => ro.sql.exec('INSERT INTO t VALUES (2)')).toThrow(/readonly/);
+    expect(ro.close()).toEqual({ checkpointed: true });
+    expect(sha(file)).toBe(before);
+    expect(() => openDatabase(join(dir, 'missing.db'), { readonly: true })).toThrow(DatabaseOpenError);
+    expect(existsSync(join(dir, 'missing.db'))).toBe(false);
+  });
+
+  test('close reports whether the WAL could be checkpointed', () => {
+    const db = openDatabase(file);
+    db.sql.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+    const reader = new BetterSqlite3(file, { readonly: true });
+    reader.prepare('BEGIN').run();
+    reader.prepare('SELECT * FROM t').all(); // holds a read snapshot: TRUNCATE cannot finish
+    db.sql.pragma('busy_timeout = 50');
+    expect(db.close()).toEqual({ checkpointed: false });
+    reader.prepare('COMMIT').run();
+    reader.close();
   });
 
   test('accepts an empty file as an empty database', () => {

@@ -38,10 +38,16 @@ export interface Database {
    * (or the savepoint it was queued in) rolls back. Outside a transaction it runs at once.
    */
   afterCommit(fn: () => void): void;
-  /** Moves the WAL into the main file and truncates it (at shutdown and periodically). */
-  checkpoint(): void;
-  close(): void;
+  /**
+   * Runs `PRAGMA optimize`, moves the WAL into the main file and closes. `checkpointed` is false when
+   * another process (a CLI command) held the database and the WAL could not be emptied; nothing is
+   * lost then, the next opener folds it in.
+   */
+  close(): { checkpointed: boolean };
 }
+
+/** `PRAGMA application_id` of Hearth databases ("HRTH"), so a foreign SQLite file is never touched. */
+export const HEARTH_APPLICATION_ID = 0x48525448;
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -74,7 +80,10 @@ function assertHealthy(file: string): void {
   let check: BetterSqlite3.Database | undefined;
   try {
     check = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
-    check.prepare('SELECT count(*) FROM sqlite_master').get();
+    const tables = check
+      .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+      .pluck()
+      .get() as number;
     const rows = (size <= QUICK_CHECK_MAX_BYTES ? check.pragma('quick_check') : []) as {
       quick_check: string;
     }[];
@@ -82,6 +91,11 @@ function assertHealthy(file: string): void {
     if (problems.length > 0) {
       throw new DatabaseOpenError(
         `${file} is corrupted (${problems.slice(0, 3).join('; ')}). Hearth will not touch it: restore it from a backup.`,
+      );
+    }
+    if (tables > 0 && check.pragma('application_id', { simple: true }) !== HEARTH_APPLICATION_ID) {
+      throw new DatabaseOpenError(
+        `${file} is a SQLite database of another application, not Hearth's. Hearth will not touch it: check --dir.`,
       );
     }
   } catch (err) {
@@ -95,11 +109,36 @@ function assertHealthy(file: string): void {
   }
 }
 
-/** Opens (creating if needed) the database at `file` with Hearth's pragmas. */
-export function openDatabase(file: string): Database {
-  if (existsSync(file)) assertHealthy(file);
-  const sql = new BetterSqlite3(file);
-  for (const [name, value] of Object.entries(PRAGMAS)) sql.pragma(`${name} = ${value}`);
+/**
+ * Opens (creating if needed) the database at `file` with Hearth's pragmas. With `readonly` it only
+ * reads: no WAL switch, no mark, no file created (for `hearth migrate status`).
+ */
+export function openDatabase(file: string, options: { readonly?: boolean } = {}): Database {
+  const exists = existsSync(file);
+  if (exists) assertHealthy(file);
+  else if (options.readonly) throw new DatabaseOpenError(`There is no Hearth database at ${file}.`);
+  const sql = new BetterSqlite3(file, { readonly: options.readonly ?? false });
+  try {
+    if (options.readonly) {
+      sql.pragma(`busy_timeout = ${PRAGMAS.busy_timeout}`);
+    } else {
+      for (const [name, value] of Object.entries(PRAGMAS)) sql.pragma(`${name} = ${value}`);
+      if (sql.pragma('journal_mode', { simple: true }) !== 'wal') {
+        throw new DatabaseOpenError(
+          `${file} cannot use WAL mode here (a network or read-only file system?).`,
+        );
+      }
+      if (sql.pragma('application_id', { simple: true }) !== HEARTH_APPLICATION_ID) {
+        sql.pragma(`application_id = ${HEARTH_APPLICATION_ID}`);
+      }
+    }
+  } catch (err) {
+    sql.close();
+    if (err instanceof DatabaseOpenError) throw err;
+    throw new DatabaseOpenError(`${file} cannot be opened for writing (${(err as Error).message}).`, {
+      cause: err,
+    });
+  }
 
   // One queue per open transaction level; a savepoint's queue joins its parent's on release.
   const pending: (() => void)[][] = [];
@@ -133,14 +172,20 @@ export function openDatabase(file: string): Database {
       if (queue) queue.push(fn);
       else fn();
     },
-    checkpoint() {
-      sql.pragma('wal_checkpoint(TRUNCATE)');
-    },
     close() {
-      if (!sql.open) return;
-      sql.pragma('wal_checkpoint(TRUNCATE)');
-      sql.pragma('optimize');
-      sql.close();
+      if (!sql.open) return { checkpointed: true };
+      if (sql.readonly) {
+        sql.close();
+        return { checkpointed: true };
+      }
+      try {
+        // optimize first: it may write, and those pages should be in the checkpoint too.
+        sql.pragma('optimize');
+        const [result] = sql.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+        return { checkpointed: result?.busy === 0 };
+      } finally {
+        sql.close();
+      }
     },
   };
 }

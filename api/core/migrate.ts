@@ -1,5 +1,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { DatabaseOpenError, type Database } from './db';
+import {
+  ensureMigrationsTable,
+  isMigrationRecorded,
+  readMigrationRows,
+  recordMigration,
+} from './migrations.store';
 
 /**
  * Migrations: one folder per capability (`api/<capability>/migrations/YYYYMMDDHHMMSS_name.ts`, UTC).
@@ -74,23 +80,14 @@ export function collectMigrations(modules: Record<string, unknown>): Migration[]
   return list.sort((a, b) => a.time.localeCompare(b.time) || a.id.localeCompare(b.id));
 }
 
-function ensureTable(db: Database): void {
-  db.sql.exec(
-    `CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY NOT NULL, applied TEXT NOT NULL) STRICT`,
-  );
-}
-
 function splitId(id: string): { capability: string; time: string } {
   const [capability = '', rest = ''] = id.split('/');
   return { capability, time: parseStamp(rest.slice(0, 14)) ?? '' };
 }
 
+/** Reads what is applied without writing anything (works on a read-only connection). */
 export function migrationStatus(db: Database, migrations: Migration[]): MigrationStatus {
-  ensureTable(db);
-  const rows = db.sql.prepare('SELECT name, applied FROM _migrations').all() as {
-    name: string;
-    applied: string;
-  }[];
+  const rows = readMigrationRows(db);
   const recorded = new Map(rows.map((r) => [r.name, r.applied]));
   const known = new Set(migrations.map((m) => m.id));
   const state = (m: Migration): MigrationState => ({
@@ -118,20 +115,26 @@ export function assertNoUnknownMigrations(status: MigrationStatus): void {
   );
 }
 
-/** Applies every pending migration in time order, each with its `_migrations` row in one transaction. */
+/**
+ * Applies every pending migration in time order, each with its `_migrations` row in one transaction.
+ * Another process (a second server, a CLI command) may be migrating the same file: each migration is
+ * checked again inside its write transaction, so it runs exactly once.
+ */
 export function applyMigrations(db: Database, migrations: Migration[], now = () => new Date()): Migration[] {
+  ensureMigrationsTable(db);
   const status = migrationStatus(db, migrations);
   assertNoUnknownMigrations(status);
   const pending = new Set(status.pending.map((m) => m.id));
-  const insert = db.sql.prepare('INSERT INTO _migrations (name, applied) VALUES (?, ?)');
   const done: Migration[] = [];
   for (const m of migrations) {
     if (!pending.has(m.id)) continue;
-    db.transaction(() => {
+    const ran = db.transaction(() => {
+      if (isMigrationRecorded(db, m.id)) return false;
       m.up(db.sql);
-      insert.run(m.id, now().toISOString());
+      recordMigration(db, m.id, now().toISOString());
+      return true;
     });
-    done.push(m);
+    if (ran) done.push(m);
   }
   return done;
 }

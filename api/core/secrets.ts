@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from './db';
+import { readParam, writeParam } from './params.store';
 
 /**
  * Server-side secrets (token signing keys) made on first use and kept in `_params` under
@@ -7,17 +8,14 @@ import type { Database } from './db';
  */
 export function getOrCreateSecret(db: Database, name: string): string {
   const key = `secret:${name}`;
-  const read = db.sql.prepare('SELECT value FROM _params WHERE key = ?').pluck();
-  const existing = read.get(key) as string | undefined;
+  const existing = readParam(db, key);
   if (existing) return JSON.parse(existing) as string;
   return db.transaction(() => {
     // Another process may have made it between our read and this write transaction.
-    const raced = read.get(key) as string | undefined;
+    const raced = readParam(db, key);
     if (raced) return JSON.parse(raced) as string;
     const secret = randomBytes(32).toString('base64url');
-    db.sql
-      .prepare('INSERT INTO _params (key, value, updated) VALUES (?, ?, ?)')
-      .run(key, JSON.stringify(secret), new Date().toISOString());
+    writeParam(db, key, JSON.stringify(secret));
     return secret;
   });
 }

@@ -8,7 +8,7 @@ import { openDatabase, type Database } from './db';
 import { InProcessBus } from './events';
 import { applyMigrations, collectMigrations } from './migrate';
 import * as params from './migrations/20261122000000_params';
-import { defineSettings, SettingsError, SettingsStore } from './settings';
+import { defineSettings, parseSettingText, SettingsError, SettingsStore } from './settings';
 
 const defs = defineSettings({
   'meta.appName': { schema: z.string().trim().min(1).max(100), default: 'Hearth', description: 'name' },
@@ -92,15 +92,15 @@ describe('SettingsStore', () => {
   });
 
   test('parseText reads command-line text by the key type', () => {
-    expect(store.parseText('batch.maxRequests', '200')).toBe(200);
-    expect(store.parseText('batch.enabled', 'true')).toBe(true);
-    expect(store.parseText('meta.appName', 'My Cloud')).toBe('My Cloud');
-    expect(store.parseText('meta.appName', '123')).toBe('123');
-    expect(store.parseText('rate.rules', '[{"label":"*:auth","max":2}]')).toEqual([
+    expect(parseSettingText(defs, 'batch.maxRequests', '200')).toBe(200);
+    expect(parseSettingText(defs, 'batch.enabled', 'true')).toBe(true);
+    expect(parseSettingText(defs, 'meta.appName', 'My Cloud')).toBe('My Cloud');
+    expect(parseSettingText(defs, 'meta.appName', '123')).toBe('123');
+    expect(parseSettingText(defs, 'rate.rules', '[{"label":"*:auth","max":2}]')).toEqual([
       { label: '*:auth', max: 2 },
     ]);
-    expect(() => store.parseText('batch.maxRequests', 'many')).toThrow(SettingsError);
-    expect(() => store.parseText('batch.enabled', 'maybe')).toThrow(SettingsError);
+    expect(() => parseSettingText(defs, 'batch.maxRequests', 'many')).toThrow(SettingsError);
+    expect(() => parseSettingText(defs, 'batch.enabled', 'maybe')).toThrow(SettingsError);
   });
 
   test('sees writes made by another process (another connection)', () => {

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import type { Database } from './db';
 import type { EventBus } from './events';
+import { deleteParam, readAllParams, writeParam } from './params.store';
 
 /**
  * Settings live in the database (`_params`), never in a config file. Each capability declares its
@@ -98,16 +99,10 @@ export class SettingsStore<D extends SettingDefs> {
    */
   set(values: Record<string, unknown>): void {
     const parsed = Object.entries(values).map(([key, value]) => [key, this.validate(key, value)] as const);
-    const upsert = this.#db.sql.prepare(
-      `INSERT INTO _params (key, value, updated) VALUES (?, ?, ?)
-       ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated = excluded.updated`,
-    );
-    const remove = this.#db.sql.prepare('DELETE FROM _params WHERE key = ?');
     this.#db.transaction(() => {
-      const now = new Date().toISOString();
       for (const [key, value] of parsed) {
-        if (isDeepStrictEqual(value, this.#def(key).default)) remove.run(key);
-        else upsert.run(key, JSON.stringify(value), now);
+        if (isDeepStrictEqual(value, this.#def(key).default)) deleteParam(this.#db, key);
+        else writeParam(this.#db, key, JSON.stringify(value));
       }
       this.#bus?.publish('SettingsUpdate', { keys: parsed.map(([k]) => k) });
     });
@@ -116,61 +111,18 @@ export class SettingsStore<D extends SettingDefs> {
 
   /** Checks one value against its key's schema and returns the parsed value. */
   validate(key: string, value: unknown): unknown {
-    const def = this.#def(key);
-    const result = def.schema.safeParse(value);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      throw new SettingsError(
-        key,
-        'invalid_value',
-        `Invalid value for ${key}: ${issue?.message ?? 'not allowed'}`,
-      );
-    }
-    return result.data;
-  }
-
-  /**
-   * Reads a value typed on a command line: JSON when it parses as JSON (numbers, booleans, arrays),
-   * otherwise the text itself, so `config set meta.appName My Cloud` needs no quotes.
-   */
-  parseText(key: string, text: string): unknown {
-    const def = this.#def(key);
-    let candidate: unknown = text;
-    try {
-      candidate = JSON.parse(text);
-    } catch {
-      // plain text
-    }
-    if (
-      typeof candidate !== 'string' &&
-      !def.schema.safeParse(candidate).success &&
-      def.schema.safeParse(text).success
-    ) {
-      candidate = text;
-    }
-    return this.validate(key, candidate);
+    return validateSetting(this.#defs, key, value);
   }
 
   #def(key: string): SettingDef<unknown> {
-    const def = Object.hasOwn(this.#defs, key) ? this.#defs[key] : undefined;
-    if (!def) {
-      throw new SettingsError(
-        key,
-        'unknown_key',
-        `Unknown setting "${key}". Known settings: ${this.keys().join(', ')}`,
-      );
-    }
-    return def as SettingDef<unknown>;
+    return settingDef(this.#defs, key);
   }
 
   /** Another process (the CLI) may have written: PRAGMA data_version tells, for about a microsecond. */
   #refresh(): void {
     const version = this.#db.sql.pragma('data_version', { simple: true }) as number;
     if (version === this.#dataVersion) return;
-    const rows = this.#db.sql.prepare('SELECT key, value FROM _params').all() as {
-      key: string;
-      value: string;
-    }[];
+    const rows = readAllParams(this.#db);
     const next = new Map<string, unknown>();
     for (const row of rows) {
       const def = Object.hasOwn(this.#defs, row.key) ? this.#defs[row.key] : undefined;
@@ -181,6 +133,51 @@ export class SettingsStore<D extends SettingDefs> {
     this.#cache = next;
     this.#dataVersion = version;
   }
+}
+
+function settingDef(defs: SettingDefs, key: string): SettingDef<unknown> {
+  const def = Object.hasOwn(defs, key) ? defs[key] : undefined;
+  if (!def) {
+    const known = Object.keys(defs).sort().join(', ');
+    throw new SettingsError(key, 'unknown_key', `Unknown setting "${key}". Known settings: ${known}`);
+  }
+  return def as SettingDef<unknown>;
+}
+
+/** Checks one value against its key's schema (no database needed) and returns the parsed value. */
+export function validateSetting(defs: SettingDefs, key: string, value: unknown): unknown {
+  const result = settingDef(defs, key).schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new SettingsError(
+      key,
+      'invalid_value',
+      `Invalid value for ${key}: ${issue?.message ?? 'not allowed'}`,
+    );
+  }
+  return result.data;
+}
+
+/**
+ * Reads a value typed on a command line: JSON when it parses as JSON (numbers, booleans, arrays),
+ * otherwise the text itself, so `config set meta.appName My Cloud` needs no quotes.
+ */
+export function parseSettingText(defs: SettingDefs, key: string, text: string): unknown {
+  const schema = settingDef(defs, key).schema;
+  let candidate: unknown = text;
+  try {
+    candidate = JSON.parse(text);
+  } catch {
+    // plain text
+  }
+  if (
+    typeof candidate !== 'string' &&
+    !schema.safeParse(candidate).success &&
+    schema.safeParse(text).success
+  ) {
+    candidate = text;
+  }
+  return validateSetting(defs, key, candidate);
 }
 
 function safeJson(text: string): unknown {

@@ -22,7 +22,10 @@ export interface Scenario {
   expectedContent?: string[];
   /** Fragments it must not contain, e.g. a password hash or a stack trace. */
   notExpectedContent?: string[];
-  /** Events published by the request: name → count. `"*": 0` means no other event fired. */
+  /**
+   * Events published by the request: name → count; `"*": 0` means no other event fired. Left out,
+   * it means no event at all: a scenario that writes must say which events it expects.
+   */
   expectedEvents?: Partial<Record<EventName | '*', number>>;
   /** Further checks on the instance after the request (rows written, files...). */
   after?: (hearth: Hearth, response: Response, body: string) => Promise<void> | void;
@@ -52,8 +55,8 @@ export async function runScenario(hearth: Hearth, s: Scenario): Promise<void> {
     for (const fragment of s.notExpectedContent ?? []) {
       expect(text, `${s.name}: body lacks ${fragment}`).not.toContain(fragment);
     }
-    if (s.expectedEvents) {
-      const { '*': others, ...named } = s.expectedEvents;
+    {
+      const { '*': others, ...named } = s.expectedEvents ?? { '*': 0 };
       for (const [name, count] of Object.entries(named)) {
         expect(events.get(name) ?? 0, `${s.name}: ${name} events`).toBe(count);
       }

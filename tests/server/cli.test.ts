@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import PocketBase from 'pocketbase';
@@ -35,6 +36,19 @@ describe('hearth CLI: usage', () => {
     expect(r.stdout).toContain(`Usage: hearth${args.length ? ` ${args.join(' ')}` : ''}`);
   });
 
+  test('bin/hearth.js (the package bin behind `npx hearth`) runs the built CLI', async () => {
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const proc = spawn(process.execPath, ['bin/hearth.js', '--version'], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      proc.stdout.on('data', (d) => (out += d));
+      proc.once('exit', (code) => resolve({ code, out }));
+    });
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   test('--version prints the package version', async () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     const r = await runCli(['--version']);
@@ -45,8 +59,9 @@ describe('hearth CLI: usage', () => {
 
 describe('hearth config', () => {
   let dir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = tempDir();
+    expect((await runCli(['migrate', 'up', '--dir', dir])).code).toBe(0);
   });
   afterAll(() => removeDir(dir));
 
@@ -79,6 +94,23 @@ describe('hearth config', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(await getAll()).toEqual(before);
+  });
+});
+
+describe('hearth config on a folder without Hearth data', () => {
+  test('get refuses and set with a wrong key creates nothing', async () => {
+    const parent = tempDir();
+    const dir = join(parent, 'typo');
+    try {
+      const get = await runCli(['config', 'get', '--dir', dir]);
+      expect(get.code).toBe(1);
+      expect(get.stderr).toContain(`There is no Hearth data in ${dir}`);
+      const set = await runCli(['config', 'set', 'no.such', '1', '--dir', dir]);
+      expect(set.code).toBe(1);
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      removeDir(parent);
+    }
   });
 });
 
@@ -122,7 +154,7 @@ describe('hearth superuser upsert, with the server running', () => {
       await pb.collection('_superusers').authWithPassword('boss@example.com', 'second long password');
 
       // The setup page is closed as soon as a superuser exists, even one made from the CLI.
-      expect(await (await fetch(`${hearth.url}/api/hearth/setup`)).json()).toEqual({ required: false });
+      expect(await (await fetch(`${hearth.url}/api/hearth/setup`)).json()).toMatchObject({ required: false });
     } finally {
       await hearth.stop();
       removeDir(hearth.dir);
@@ -181,6 +213,36 @@ describe('hearth migrate', () => {
         /applied\s+2026-11-22T00:00:00Z\s+core\/20261122000000_params\s+applied \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/,
       );
       expect(after.stdout).toMatch(/\d+ applied, 0 pending, 0 unknown/);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  test('several processes migrating a new folder at once: each migration runs exactly once', async () => {
+    const dir = tempDir();
+    try {
+      const runs = await Promise.all([
+        runCli(['migrate', 'up', '--dir', dir]),
+        runCli(['migrate', 'up', '--dir', dir]),
+        runCli(['config', 'set', 'meta.appName', 'Racer', '--dir', dir]),
+        runCli(['superuser', 'upsert', 'race@example.com', 'racing long password', '--dir', dir]),
+      ]);
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      const status = await runCli(['migrate', 'status', '--dir', dir]);
+      expect(status.stdout).toMatch(/\d+ applied, 0 pending, 0 unknown/);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  test('status changes nothing in an existing database', async () => {
+    const dir = tempDir();
+    try {
+      await runCli(['migrate', 'up', '--dir', dir]);
+      const file = join(dir, 'data.db');
+      const before = readFileSync(file);
+      expect((await runCli(['migrate', 'status', '--dir', dir])).code).toBe(0);
+      expect(readFileSync(file).equals(before)).toBe(true);
     } finally {
       removeDir(dir);
     }

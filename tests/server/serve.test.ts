@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import PocketBase from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { removeDir, runCli, startHearth, tempDir, type HearthProcess } from '../support/hearth.js';
+import { BUNDLE, removeDir, runCli, startHearth, tempDir, type HearthProcess } from '../support/hearth.js';
 
 /** Sends raw bytes and collects the raw answer until the server closes the socket (or `ms` pass). */
 function rawExchange(
@@ -38,6 +40,18 @@ function rawExchange(
       });
     });
   });
+}
+
+/** Offers up to 1 GiB, writing as fast as the socket takes it, until the server hangs up. */
+function keepWriting(write: (b: Buffer) => boolean, chunk: Buffer): void {
+  let sent = 0;
+  const pump = () => {
+    while (sent < 1024 ** 3) {
+      sent += chunk.length;
+      if (!write(chunk)) return void setTimeout(pump, 1);
+    }
+  };
+  pump();
 }
 
 describe('a running server', () => {
@@ -93,9 +107,40 @@ describe('a running server', () => {
     expect(en).toContain('Welcome to Hearth');
   });
 
-  test('prints the first-run setup link while there is no superuser', () => {
+  test('prints the first-run setup link on the console only, never into the log stream', () => {
     expect(hearth.setupUrl).toMatch(new RegExp(`^${hearth.url}/setup#[A-Za-z0-9_-]{32}$`));
     expect(hearth.stderr()).toContain(`Create the first superuser: ${hearth.setupUrl}`);
+    const code = hearth.setupUrl!.split('#')[1]!;
+    expect(hearth.stdout()).not.toContain(code);
+    expect(hearth.stdout()).toContain('no superuser yet');
+  });
+
+  test('GET|PATCH /api/settings through the official SDK, applied at once', async () => {
+    const cli = await runCli([
+      'superuser',
+      'upsert',
+      'root@example.com',
+      'root long password',
+      '--dir',
+      hearth.dir,
+    ]);
+    expect(cli.code).toBe(0);
+    const pb = new PocketBase(hearth.url);
+    await pb.collection('_superusers').authWithPassword('root@example.com', 'root long password');
+    const before = (await pb.settings.getAll()) as { meta: { appName: string } };
+    expect(before.meta.appName).toBe('Hearth');
+    const after = (await pb.settings.update({ http: { maxBodySize: 4096 } })) as {
+      http: { maxBodySize: number };
+    };
+    expect(after.http.maxBodySize).toBe(4096);
+    await expect(pb.settings.update({ http: { maxBodySize: 'big' } })).rejects.toMatchObject({ status: 400 });
+    const big = await fetch(`${hearth.url}/api/collections/_superusers/auth-with-password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identity: 'x', password: 'y'.repeat(8000) }),
+    });
+    expect(big.status).toBe(413);
+    await pb.settings.update({ http: { maxBodySize: 33554432 } });
   });
 
   test('a body over the limit with Content-Length → 413 at once, connection closed, rest never read', async () => {
@@ -103,13 +148,15 @@ describe('a running server', () => {
     const { response, closed, written } = await rawExchange(
       hearth.url,
       `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${10 * 1024 ** 3}\r\n\r\n`,
-      (write) => write(Buffer.alloc(64 * 1024, 0x20)),
+      (write) => keepWriting(write, Buffer.alloc(64 * 1024, 0x20)),
+      15000,
     );
     expect(response).toMatch(/^HTTP\/1\.1 413 /);
     expect(response.toLowerCase()).toContain('connection: close');
     expect(response).toContain('"status":413');
     expect(closed).toBe(true);
-    expect(written).toBeLessThan(1024 * 1024);
+    // 10 GiB were announced and offered; the server hung up after what sat in socket buffers.
+    expect(written).toBeLessThan(64 * 1024 * 1024);
   });
 
   test('a chunked body is refused once it passes the limit, without reading it all', async () => {
@@ -122,17 +169,7 @@ describe('a running server', () => {
     const { response, closed, written } = await rawExchange(
       hearth.url,
       'POST /api/collections/_superusers/auth-with-password HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
-      (write) => {
-        // Keep sending (up to 1 GiB) until the server answers and closes.
-        let sent = 0;
-        const pump = () => {
-          while (sent < 1024 ** 3) {
-            sent += frame.length;
-            if (!write(frame)) return setTimeout(pump, 1);
-          }
-        };
-        pump();
-      },
+      (write) => keepWriting(write, frame),
       15000,
     );
     expect(response).toMatch(/^HTTP\/1\.1 413 /);
@@ -179,6 +216,47 @@ describe('shutdown', () => {
       expect(await hearth.stop('SIGINT')).toBe(0);
     } finally {
       removeDir(hearth.dir);
+    }
+  });
+});
+
+describe('bootstrap from the environment and dev mode', () => {
+  test('HEARTH_HTTP and HEARTH_DIR are used when no flags are given', async () => {
+    const hearth = await startHearth({ viaEnv: true });
+    try {
+      expect((await fetch(`${hearth.url}/api/health`)).status).toBe(200);
+      expect(hearth.stdout()).toContain(`"dir":"${hearth.dir}"`);
+      expect(existsSync(join(hearth.dir, 'data.db'))).toBe(true);
+    } finally {
+      await hearth.stop();
+      removeDir(hearth.dir);
+    }
+  });
+
+  test('--dev prints readable log lines instead of JSON', async () => {
+    const dir = tempDir();
+    const proc = spawn(process.execPath, [BUNDLE, 'serve', '--dev', '--http', '127.0.0.1:0', '--dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no listening line: ${out}`)), 20000);
+        proc.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('server listening')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      const line = out.split('\n').find((l) => l.includes('server listening'))!;
+      expect(line.trimStart().startsWith('{')).toBe(false);
+      expect(line).toMatch(/INFO/);
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+      removeDir(dir);
     }
   });
 });

@@ -14,12 +14,37 @@ export async function prepareCrashDir(dir) {
 }
 
 /**
- * One cycle: start, sign in, write from `concurrency` clients, SIGKILL after `burstMs`, then check
- * the database on disk. Resolves to what was acknowledged and what was found.
+ * The cheap writes of a burst: one sequential writer per setting, each PATCHing /api/settings with a
+ * counter. Being sequential, a writer has at most one write in flight, so after the crash its setting
+ * must hold the last acknowledged value or the one that was in flight — nothing older.
+ * @type {{ key: string, section: string, field: string, value: (cycle: number, n: number) => string | number }[]}
+ */
+const SETTING_WRITERS = [
+  { key: 'meta.appName', section: 'meta', field: 'appName', value: (c, n) => `c${c}-${n}` },
+  { key: 'meta.appURL', section: 'meta', field: 'appURL', value: (c, n) => `http://crash.test/c${c}/${n}` },
+  {
+    key: 'http.maxBodySize',
+    section: 'http',
+    field: 'maxBodySize',
+    value: (c, n) => 1048576 + c * 100000 + n,
+  },
+  {
+    key: 'auth.superuserTokenDuration',
+    section: 'auth',
+    field: 'superuserTokenDuration',
+    value: (c, n) => 60 + c * 100000 + n,
+  },
+];
+
+/**
+ * One cycle: start, sign in, write from several clients at once — `concurrency` of them creating
+ * superusers (rows that accumulate, slowed by password hashing) and one per setting PATCHing
+ * /api/settings as fast as the server answers — SIGKILL after `burstMs`, restart, then check the
+ * database on disk. Resolves to what was acknowledged and what was not found.
  * @param {string} dir
  * @param {{ cycle: number, burstMs: number, concurrency?: number }} options
  */
-export async function crashCycle(dir, { cycle, burstMs, concurrency = 8 }) {
+export async function crashCycle(dir, { cycle, burstMs, concurrency = 2 }) {
   const hearth = await startHearth({ dir });
   const auth = await fetch(`${hearth.url}/api/collections/_superusers/auth-with-password`, {
     method: 'POST',
@@ -28,33 +53,51 @@ export async function crashCycle(dir, { cycle, burstMs, concurrency = 8 }) {
   });
   if (!auth.ok) throw new Error(`sign-in failed: ${auth.status} ${await auth.text()}`);
   const { token } = /** @type {{ token: string }} */ (await auth.json());
+  const headers = { 'content-type': 'application/json', authorization: token };
 
   /** @type {string[]} */
   const acknowledged = [];
+  /** @type {Map<string, number>} last acknowledged counter per setting */
+  const lastAcked = new Map();
   /** @type {unknown[]} */
   const failures = [];
   let killing = false;
   let attempted = 0;
-  const client = async (/** @type {number} */ w) => {
+  let settingWrites = 0;
+
+  /** Sends one write; true when it was acknowledged. @param {string} path @param {string} method @param {unknown} body */
+  const send = async (path, method, body) => {
+    attempted++;
+    try {
+      const res = await fetch(`${hearth.url}${path}`, { method, headers, body: JSON.stringify(body) });
+      await res.arrayBuffer();
+      if (res.status >= 200 && res.status < 300) return true;
+      failures.push(new Error(`${method} ${path} failed with ${res.status}`));
+    } catch (err) {
+      // Connections cut by the kill are expected; anything before it is a failure.
+      if (!killing) failures.push(err);
+    }
+    return false;
+  };
+  const creator = async (/** @type {number} */ w) => {
     for (let n = 0; !killing; n++) {
       const email = `c${cycle}-w${w}-n${n}@crash.test`;
-      attempted++;
-      try {
-        const res = await fetch(`${hearth.url}/api/collections/_superusers/records`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: token },
-          body: JSON.stringify({ email, password: 'burst password 1', passwordConfirm: 'burst password 1' }),
-        });
-        await res.arrayBuffer();
-        if (res.status >= 200 && res.status < 300) acknowledged.push(email);
-        else failures.push(new Error(`write failed with ${res.status}`));
-      } catch (err) {
-        // Connections cut by the kill are expected; anything before it is a failure.
-        if (!killing) failures.push(err);
+      const body = { email, password: 'burst password 1', passwordConfirm: 'burst password 1' };
+      if (await send('/api/collections/_superusers/records', 'POST', body)) acknowledged.push(email);
+    }
+  };
+  const settingWriter = async (/** @type {(typeof SETTING_WRITERS)[number]} */ w) => {
+    for (let n = 0; !killing; n++) {
+      if (await send('/api/settings', 'PATCH', { [w.section]: { [w.field]: w.value(cycle, n) } })) {
+        lastAcked.set(w.key, n);
+        settingWrites++;
       }
     }
   };
-  const clients = Array.from({ length: concurrency }, (_, w) => client(w));
+  const clients = [
+    ...Array.from({ length: concurrency }, (_, w) => creator(w)),
+    ...SETTING_WRITERS.map((w) => settingWriter(w)),
+  ];
   await new Promise((r) => setTimeout(r, burstMs));
   killing = true;
   await hearth.kill();
@@ -63,6 +106,7 @@ export async function crashCycle(dir, { cycle, burstMs, concurrency = 8 }) {
     throw new Error(`writes failed before the kill: ${failures.map(String).join('; ')}`);
   // Writes acknowledged before the kill are the only ones that must survive.
   const mustExist = [...acknowledged];
+  const settingsAcked = new Map(lastAcked);
 
   // Restart: recovery runs as the server opens the database; then look at the file as it is on disk.
   const again = await startHearth({ dir });
@@ -71,8 +115,20 @@ export async function crashCycle(dir, { cycle, burstMs, concurrency = 8 }) {
   try {
     const integrity = /** @type {string} */ (db.pragma('integrity_check', { simple: true }));
     const has = db.prepare('SELECT 1 FROM _superusers WHERE email = ?').pluck();
+    const param = db.prepare('SELECT value FROM _params WHERE key = ?').pluck();
     const missing = mustExist.filter((email) => !has.get(email));
-    return { acknowledged: mustExist.length, attempted, missing, integrity };
+    for (const w of SETTING_WRITERS) {
+      const n = settingsAcked.get(w.key);
+      if (n === undefined) continue;
+      const raw = /** @type {string | undefined} */ (param.get(w.key));
+      const found = raw === undefined ? undefined : JSON.parse(raw);
+      if (found !== w.value(cycle, n) && found !== w.value(cycle, n + 1)) {
+        missing.push(
+          `${w.key}: acknowledged ${JSON.stringify(w.value(cycle, n))}, found ${JSON.stringify(found)}`,
+        );
+      }
+    }
+    return { acknowledged: mustExist.length + settingWrites, attempted, missing, integrity };
   } finally {
     db.close();
   }

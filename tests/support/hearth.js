@@ -33,72 +33,78 @@ export function tempDir(prefix = 'hearth-test-') {
  */
 
 /**
- * Starts `hearth serve` and resolves once it logged "server listening".
- * @param {{ dir?: string, args?: string[], env?: NodeJS.ProcessEnv, timeoutMs?: number }} [options]
+ * Starts `hearth serve` and resolves once it logged "server listening" and printed its banner.
+ * With `viaEnv` the address and folder go in HEARTH_HTTP and HEARTH_DIR instead of flags.
+ * @param {{ dir?: string, args?: string[], env?: NodeJS.ProcessEnv, timeoutMs?: number, viaEnv?: boolean }} [options]
  * @returns {Promise<HearthProcess>}
  */
 export function startHearth(options = {}) {
   assertBuilt();
   const dir = options.dir ?? tempDir();
-  const proc = spawn(
-    process.execPath,
-    [BUNDLE, 'serve', '--http', '127.0.0.1:0', '--dir', dir, ...(options.args ?? [])],
-    {
-      cwd: ROOT,
-      env: { ...process.env, HEARTH_LOG_LEVEL: 'info', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const where = { HEARTH_HTTP: '127.0.0.1:0', HEARTH_DIR: dir };
+  const flags = options.viaEnv ? [] : ['--http', where.HEARTH_HTTP, '--dir', dir];
+  const proc = spawn(process.execPath, [BUNDLE, 'serve', ...flags, ...(options.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, HEARTH_LOG_LEVEL: 'info', ...(options.viaEnv ? where : {}), ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   /** @type {Promise<number | null>} */
   const exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
-  proc.stderr.on('data', (d) => (err += d));
+  /** @type {string | null} */
+  let url = null;
+  // The console banner (stderr) ends with an empty line, after the setup link when there is one.
+  const BANNER = /Hearth is serving [^\n]*\n(?:Create the first superuser: (\S+)\n)?\n/;
 
   return new Promise((resolve, reject) => {
+    const timeoutMs = options.timeoutMs ?? 20000;
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`hearth did not start within ${options.timeoutMs ?? 20000} ms\n${out}\n${err}`));
-    }, options.timeoutMs ?? 20000);
-    /** @type {string | null} */
-    let setupUrl = null;
+      reject(new Error(`hearth did not start within ${timeoutMs} ms\n${out}\n${err}`));
+    }, timeoutMs);
+    const ready = () => {
+      const banner = BANNER.exec(err);
+      if (!url || !banner) return;
+      clearTimeout(timer);
+      resolve({
+        url,
+        dir,
+        proc,
+        setupUrl: banner[1] ?? null,
+        stdout: () => out,
+        stderr: () => err,
+        stop: async (signal = 'SIGTERM') => {
+          // A signal already sent (proc.killed) is not repeated: a second SIGINT forces exit.
+          if (!proc.killed && proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+          return exited;
+        },
+        kill: async () => {
+          if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+          await exited;
+        },
+      });
+    };
+    let partial = '';
     proc.stdout.on('data', (d) => {
       out += d;
-      for (const line of String(d).split('\n')) {
+      // JSON lines may arrive split across chunks: only whole lines are parsed.
+      const lines = (partial + d).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
         if (!line.startsWith('{')) continue;
-        let entry;
         try {
-          entry = JSON.parse(line);
+          const entry = JSON.parse(line);
+          if (entry.msg === 'server listening') url = entry.url;
         } catch {
-          continue;
-        }
-        if (entry.setupUrl) setupUrl = entry.setupUrl;
-        if (entry.msg === 'server listening') {
-          clearTimeout(timer);
-          // The setup line follows the listening line in the same tick; give it a moment.
-          setTimeout(() => {
-            resolve({
-              url: entry.url,
-              dir,
-              proc,
-              get setupUrl() {
-                return setupUrl;
-              },
-              stdout: () => out,
-              stderr: () => err,
-              stop: async (signal = 'SIGTERM') => {
-                // A signal already sent (proc.killed) is not repeated: a second SIGINT forces exit.
-                if (!proc.killed && proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-                return exited;
-              },
-              kill: async () => {
-                if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-                await exited;
-              },
-            });
-          }, 50);
+          // not a log line
         }
       }
+      ready();
+    });
+    proc.stderr.on('data', (d) => {
+      err += d;
+      ready();
     });
     void exited.then((code) => {
       clearTimeout(timer);

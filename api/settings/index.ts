@@ -1,0 +1,80 @@
+import { ApiError, type ErrorData } from '../core/errors';
+import { readJsonBody, requireSuperuser, type ApiApp } from '../core/http';
+import { SettingsError } from '../core/settings';
+import type { Deps } from '../main';
+
+/**
+ * GET|PATCH /api/settings (superusers), in PocketBase's nested shape: the store's dotted keys
+ * (`meta.appName`) become `{ "meta": { "appName": … } }`. PATCH takes any part of that shape,
+ * validates all of it and writes all or nothing.
+ */
+export function register(app: ApiApp, deps: Deps): void {
+  app.get('/api/settings', (c) => {
+    requireSuperuser(c);
+    return c.json(nest(deps.settings.all()));
+  });
+
+  app.patch('/api/settings', async (c) => {
+    requireSuperuser(c);
+    const { values, errors } = flatten(await readJsonBody(c), new Set(deps.settings.keys()));
+    for (const [key, value] of Object.entries(values)) {
+      try {
+        values[key] = deps.settings.validate(key, value);
+      } catch (err) {
+        if (!(err instanceof SettingsError)) throw err;
+        addError(
+          errors,
+          key,
+          'validation_invalid_value',
+          err.message.replace(/^Invalid value for [^:]+: /, ''),
+        );
+      }
+    }
+    if (Object.keys(errors).length > 0) throw ApiError.badRequest('Failed to update the settings.', errors);
+    deps.settings.set(values);
+    return c.json(nest(deps.settings.all()));
+  });
+}
+
+/** `{a.b: 1, a.c: 2}` → `{a: {b: 1, c: 2}}`. */
+export function nest(flat: Record<string, unknown>): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const dot = key.indexOf('.');
+    (out[key.slice(0, dot)] ??= {})[key.slice(dot + 1)] = value;
+  }
+  return out;
+}
+
+/** The inverse of nest for a request body, reporting sections and fields this build does not have. */
+function flatten(
+  body: Record<string, unknown>,
+  known: Set<string>,
+): { values: Record<string, unknown>; errors: ErrorData } {
+  const values: Record<string, unknown> = {};
+  const errors: ErrorData = {};
+  for (const [section, fields] of Object.entries(body)) {
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      errors[section] = { code: 'validation_invalid_value', message: 'Must be an object.' };
+      continue;
+    }
+    for (const [field, value] of Object.entries(fields)) {
+      const key = `${section}.${field}`;
+      if (known.has(key)) values[key] = value;
+      else addError(errors, key, 'validation_unknown_field', 'Unknown setting.');
+    }
+  }
+  return { values, errors };
+}
+
+function addError(errors: ErrorData, key: string, code: string, message: string): void {
+  const dot = key.indexOf('.');
+  const section = key.slice(0, dot);
+  const existing = errors[section];
+  const nested = (existing && !('code' in existing) ? existing : {}) as Record<
+    string,
+    { code: string; message: string }
+  >;
+  nested[key.slice(dot + 1)] = { code, message: message.endsWith('.') ? message : `${message}.` };
+  errors[section] = nested;
+}
