@@ -1,5 +1,5 @@
 import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Hearth } from './main';
 
@@ -55,12 +55,39 @@ class SecureResponse extends ServerResponse<IncomingMessage> {
         if (!names.has(name.toLowerCase()) && !this.hasHeader(name)) out[name] = value;
       headers = Object.assign(out, given);
     }
+    if (statusCode === 413 && !this.req.complete) lingerBeforeClose(this.req);
     return (super.writeHead as (code: number, ...args: unknown[]) => this)(
       statusCode,
       ...rest,
       ...(headers === undefined ? [] : [headers]),
     );
   }
+}
+
+const LINGER_MS = 2000;
+const LINGER_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Lingering close (as nginx does) for a request refused before its body was read. Closing a socket
+ * with unread data sends a TCP reset, which can destroy our 413 before the client reads it; a client
+ * still uploading would see "connection reset" instead of the reason. So after the response, the
+ * socket half-closes and drains — at most LINGER_BYTES or LINGER_MS, never the whole body — and is
+ * destroyed when the client stops sending.
+ */
+function lingerBeforeClose(req: IncomingMessage): void {
+  req.socket.destroySoon = function lingeringDestroy(this: Socket) {
+    let drained = 0;
+    const stop = () => this.destroy();
+    setTimeout(stop, LINGER_MS).unref();
+    this.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > LINGER_BYTES) stop();
+    });
+    this.once('end', stop);
+    this.end();
+    req.resume(); // the HTTP parser would otherwise pause the socket once req's buffer is full
+    this.resume();
+  };
 }
 
 /**

@@ -159,6 +159,18 @@ describe('a running server', () => {
     expect(written).toBeLessThan(64 * 1024 * 1024);
   });
 
+  test('a client uploading too much reads the 413, not a connection reset (lingering close)', async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${hearth.url}/api/collections/_superusers/auth-with-password`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.alloc(40 * 1024 * 1024, 0x20),
+      });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toEqual({ status: 413, message: 'Request entity too large.', data: {} });
+    }
+  });
+
   test('a chunked body is refused once it passes the limit, without reading it all', async () => {
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     const frame = Buffer.concat([
