@@ -30,7 +30,7 @@ const HSTS = ['Strict-Transport-Security', 'max-age=31536000; includeSubDomains'
 /**
  * Adds the security headers inside writeHead rather than with setHeader up front: setHeader before a
  * writeHead(status, headers) sends Node down its slow header-merging path, which cost the health
- * endpoint about 15 % of its throughput (docs/BENCHMARKS.md).
+ * endpoint about 17 % of its throughput (docs/BENCHMARKS.md, "What it took").
  */
 class SecureResponse extends ServerResponse<IncomingMessage> {
   // Node's writeHead takes (status, headers?) or (status, reason, headers?).

@@ -291,50 +291,45 @@ describe('superuser records and tokens', () => {
 });
 
 describe('first-run setup', () => {
+  const PASSWORD = 'long enough pw';
+  /** POST /api/hearth/setup with a valid form unless `body` overrides parts of it. */
+  const postSetup = (hearth: Hearth, body: Record<string, unknown>) =>
+    hearth.api.request('/api/hearth/setup', {
+      method: 'POST',
+      body: JSON.stringify({
+        email: 'a@example.com',
+        password: PASSWORD,
+        passwordConfirm: PASSWORD,
+        ...body,
+      }),
+      headers: { 'content-type': 'application/json' },
+    });
+  const codeOf = (hearth: Hearth) => hearth.setupLink('http://x')!.split('#')[1]!;
+
   test('GET tells whether setup is needed; POST needs the printed code and works once', async () => {
     const hearth = testHearth();
     try {
       const link = hearth.setupLink('http://127.0.0.1:8090');
       expect(link).toMatch(/^http:\/\/127\.0\.0\.1:8090\/setup#[A-Za-z0-9_-]{32}$/);
-      const code = link!.split('#')[1]!;
-      const post = (body: object) =>
-        hearth.api.request('/api/hearth/setup', {
-          method: 'POST',
-          body: JSON.stringify(body),
-          headers: { 'content-type': 'application/json' },
-        });
+      const code = codeOf(hearth);
+      const post = (body: Record<string, unknown>) => postSetup(hearth, body);
       expect(await (await hearth.api.request('/api/hearth/setup')).json()).toEqual({
         required: true,
         passwordMin: 10,
       });
 
-      const wrong = await post({
-        code: 'guess',
-        email: 'a@example.com',
-        password: 'long enough pw',
-        passwordConfirm: 'long enough pw',
-      });
+      const wrong = await post({ code: 'guess' });
       expect(wrong.status).toBe(403);
       expect(superuserCount(hearth)).toBe(0);
 
-      const invalid = await post({
-        code,
-        email: 'a@example.com',
-        password: 'long enough pw',
-        passwordConfirm: 'different',
-      });
+      const invalid = await post({ code, passwordConfirm: 'different' });
       expect(invalid.status).toBe(400);
       expect(await invalid.json()).toMatchObject({
         data: { passwordConfirm: { code: 'validation_values_mismatch' } },
       });
       expect(superuserCount(hearth)).toBe(0);
 
-      const ok = await post({
-        code,
-        email: 'a@example.com',
-        password: 'long enough pw',
-        passwordConfirm: 'long enough pw',
-      });
+      const ok = await post({ code });
       expect(ok.status).toBe(200);
       const body = (await ok.json()) as { token: string; record: { email: string } };
       expect(body.record.email).toBe('a@example.com');
@@ -345,12 +340,7 @@ describe('first-run setup', () => {
       expect(refreshed.status).toBe(200);
 
       expect(await (await hearth.api.request('/api/hearth/setup')).json()).toMatchObject({ required: false });
-      const again = await post({
-        code,
-        email: 'b@example.com',
-        password: 'long enough pw',
-        passwordConfirm: 'long enough pw',
-      });
+      const again = await post({ code, email: 'b@example.com' });
       expect(again.status).toBe(403);
       expect(superuserCount(hearth)).toBe(1);
       expect(hearth.setupLink('http://127.0.0.1:8090')).toBeNull();
@@ -363,18 +353,9 @@ describe('first-run setup', () => {
     const hearth = testHearth();
     const spy = vi.spyOn(Date, 'now');
     try {
-      const code = hearth.setupLink('http://x')!.split('#')[1]!;
+      const code = codeOf(hearth);
       spy.mockReturnValue(hearth.setupGate!.expiresAt + 1);
-      const res = await hearth.api.request('/api/hearth/setup', {
-        method: 'POST',
-        body: JSON.stringify({
-          code,
-          email: 'a@example.com',
-          password: 'long enough pw',
-          passwordConfirm: 'long enough pw',
-        }),
-        headers: { 'content-type': 'application/json' },
-      });
+      const res = await postSetup(hearth, { code });
       expect(res.status).toBe(403);
       expect(await res.json()).toMatchObject({ message: expect.stringContaining('has expired') as unknown });
       expect(superuserCount(hearth)).toBe(0);
@@ -396,18 +377,8 @@ describe('first-run setup', () => {
   test('two racing setups create exactly one superuser', async () => {
     const hearth = testHearth();
     try {
-      const code = hearth.setupLink('http://x')!.split('#')[1]!;
-      const post = (email: string) =>
-        hearth.api.request('/api/hearth/setup', {
-          method: 'POST',
-          body: JSON.stringify({
-            code,
-            email,
-            password: 'long enough pw',
-            passwordConfirm: 'long enough pw',
-          }),
-          headers: { 'content-type': 'application/json' },
-        });
+      const code = codeOf(hearth);
+      const post = (email: string) => postSetup(hearth, { code, email });
       const statuses = (await Promise.all([post('a@example.com'), post('b@example.com')]))
         .map((r) => r.status)
         .sort();
@@ -425,11 +396,7 @@ describe('first-run setup', () => {
     const hearth = testHearth(first.dir);
     try {
       expect(hearth.setupLink('http://x')).toBeNull();
-      const res = await hearth.api.request('/api/hearth/setup', {
-        method: 'POST',
-        body: JSON.stringify({ code: '', email: 'x@example.com', password: 'long enough pw' }),
-        headers: { 'content-type': 'application/json' },
-      });
+      const res = await postSetup(hearth, { code: '' });
       expect(res.status).toBe(403);
     } finally {
       await hearth.cleanup();

@@ -61,7 +61,7 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
 function limitBody(maxBodySize: () => number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     // Only the headers are looked at first: touching `body` makes @hono/node-server build a full
-    // Request, which cost a GET about a third of its throughput (docs/BENCHMARKS.md).
+    // Request, which cost a GET more than half of its throughput (docs/BENCHMARKS.md).
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
     const chunked = requestHeader(c, 'transfer-encoding') !== undefined;
@@ -108,7 +108,7 @@ function toApiError(err: unknown): ApiError {
 /**
  * One request header, read from Node's own parsed headers when there are some: `c.req.header()`
  * makes @hono/node-server build a Headers object for the whole request, a cost every request paid
- * for the Authorization check (docs/BENCHMARKS.md).
+ * for the Authorization check: about 10 % of throughput (docs/BENCHMARKS.md).
  */
 export function requestHeader(c: ApiContext, name: string): string | undefined {
   const incoming = (c.env as AppEnv['Bindings'] | undefined)?.incoming;
