@@ -11,10 +11,11 @@ import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
  * the ones since the last checkpoint); the database itself stays consistent.
  */
 export const PRAGMAS = {
+  // First: every later pragma (journal_mode above all) may have to wait for another process's lock.
+  busy_timeout: 10000,
   journal_mode: 'WAL',
   synchronous: 'NORMAL',
   foreign_keys: 'ON',
-  busy_timeout: 10000,
   journal_size_limit: 200000000,
   temp_store: 'MEMORY',
   cache_size: -32000,
@@ -109,6 +110,17 @@ function assertHealthy(file: string): void {
   }
 }
 
+/** Runs `fn`; false when SQLite answered busy or locked (another connection holds the database). */
+function ignoreBusy(fn: () => void): boolean {
+  try {
+    fn();
+    return true;
+  } catch (err) {
+    if (err instanceof BetterSqlite3.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(err.code)) return false;
+    throw err;
+  }
+}
+
 /**
  * Opens (creating if needed) the database at `file` with Hearth's pragmas. With `readonly` it only
  * reads: no WAL switch, no mark, no file created (for `hearth migrate status`).
@@ -179,10 +191,16 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
         return { checkpointed: true };
       }
       try {
-        // optimize first: it may write, and those pages should be in the checkpoint too.
-        sql.pragma('optimize');
-        const [result] = sql.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-        return { checkpointed: result?.busy === 0 };
+        // optimize first: it may write, and those pages should be in the checkpoint too. Both are
+        // housekeeping: when another process (a CLI command, a second server) holds the lock they
+        // are skipped, never an error — the next opener folds the WAL in.
+        if (!ignoreBusy(() => sql.pragma('optimize'))) return { checkpointed: false };
+        let checkpointed = false;
+        ignoreBusy(() => {
+          const [result] = sql.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+          checkpointed = result?.busy === 0;
+        });
+        return { checkpointed };
       } finally {
         sql.close();
       }

@@ -224,7 +224,9 @@ describe('hearth migrate', () => {
       const runs = await Promise.all([
         runCli(['migrate', 'up', '--dir', dir]),
         runCli(['migrate', 'up', '--dir', dir]),
+        runCli(['migrate', 'up', '--dir', dir]),
         runCli(['config', 'set', 'meta.appName', 'Racer', '--dir', dir]),
+        runCli(['config', 'set', 'http.maxBodySize', '65536', '--dir', dir]),
         runCli(['superuser', 'upsert', 'race@example.com', 'racing long password', '--dir', dir]),
       ]);
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
