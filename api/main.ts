@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { register as registerAuth } from './auth';
+import { register as registerCollections } from './collections';
+import { CollectionsRegistry } from './collections/collections.registry';
 import { SetupGate } from './auth/setup';
 import { superuserCount } from './auth/superusers';
 import type { BootstrapConfig } from './core/config';
@@ -11,6 +13,7 @@ import { createLogger, type Logger } from './core/logger';
 import { applyMigrations, type Migration } from './core/migrate';
 import { SettingsStore } from './core/settings';
 import { register as registerHealth } from './health';
+import { register as registerRecords } from './records';
 import { register as registerSettings } from './settings';
 import { migrations as builtMigrations } from './migrations';
 import { settingDefs, type HearthSettings } from './settings/registry';
@@ -22,6 +25,8 @@ export interface Deps {
   bus: EventBus;
   settings: HearthSettings;
   logger: Logger;
+  /** The collections (cached; see CollectionsRegistry). */
+  collections: CollectionsRegistry;
   /** Present while the install has no superuser yet (first-run setup). */
   setupGate: SetupGate | null;
 }
@@ -75,12 +80,15 @@ export function createHearth(
   const logger = options.logger ?? createLogger({ dev: config.dev });
   const { db, bus, settings } = openStores(config.dir, logger, options.migrations);
   const setupGate = superuserCount({ db }) === 0 ? new SetupGate() : null;
-  const deps: Deps = { config, db, bus, settings, logger, setupGate };
+  const collections = new CollectionsRegistry(db);
+  const deps: Deps = { config, db, bus, settings, logger, collections, setupGate };
 
   const api = createApiApp({ logger, maxBodySize: () => settings.get('http.maxBodySize') });
   registerAuth(api, deps);
   registerHealth(api);
   registerSettings(api, deps);
+  registerCollections(api, deps);
+  registerRecords(api, deps);
 
   return {
     ...deps,

@@ -1,5 +1,6 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, test, vi } from 'vitest';
+import { saveCollection } from '../collections/collections.service';
 import type { Hearth } from '../main';
 import { getOrCreateSecret } from '../core/secrets';
 import { SetupGate } from './setup';
@@ -11,6 +12,7 @@ import { testScenarios, type Scenario } from '../testing/scenario';
 
 const AUTH = '/api/collections/_superusers/auth-with-password';
 const RECORDS = '/api/collections/_superusers/records';
+const SUPERUSER_ONLY = '/api/collections';
 /** Tokens for the real fixture superuser that must all be refused. */
 async function sign(
   h: Hearth,
@@ -125,11 +127,21 @@ describe('superuser auth-with-password', () => {
         expectedStatus: 400,
       },
       {
-        name: 'other collections are not served yet → 404',
+        name: 'a superuser cannot sign in through users → 400',
         method: 'POST',
         url: '/api/collections/users/auth-with-password',
         body: { identity: SUPERUSER.email, password: SUPERUSER.password },
-        expectedStatus: 404,
+        expectedStatus: 400,
+        notExpectedContent: ['"token"'],
+      },
+      {
+        name: 'a base collection has no sign-in → 400',
+        method: 'POST',
+        url: '/api/collections/notes/auth-with-password',
+        before: (h) => void saveCollection(h, { name: 'notes', fields: [{ name: 'email', type: 'email' }] }),
+        body: { identity: 'nobody@example.com', password: 'whatever' },
+        expectedStatus: 400,
+        expectedContent: ['not an auth collection'],
       },
     ],
     withSuperuser,
@@ -140,23 +152,23 @@ describe('superuser records and tokens', () => {
   testScenarios(
     [
       {
-        name: 'create without a token → 401',
+        name: 'create without a token → 403 (the create rule is locked), nothing written',
         method: 'POST',
         url: RECORDS,
         body: newAdmin,
-        expectedStatus: 401,
-        expectedContent: ['The request requires valid record authorization token.'],
+        expectedStatus: 403,
+        expectedContent: ['Only superusers can perform this action.'],
+        after: (h) => expect(superuserCount(h)).toBe(1),
         expectedEvents: { '*': 0 },
       },
       {
-        name: 'create with a forged token → 401',
-        method: 'POST',
-        url: RECORDS,
+        name: 'a forged token is no sign-in → 401 where superusers are required',
+        method: 'GET',
+        url: SUPERUSER_ONLY,
         headers: {
           Authorization:
             'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZCI6Inh4eCIsImNvbGxlY3Rpb25JZCI6InBiY18zMTQyNjM1ODIzIiwidHlwZSI6ImF1dGgiLCJleHAiOjQxMDI0NDQ4MDB9.c2lnbmF0dXJl',
         },
-        body: newAdmin,
         expectedStatus: 401,
       },
       {
@@ -168,7 +180,7 @@ describe('superuser records and tokens', () => {
         expectedStatus: 200,
         expectedContent: ['"email":"second@example.com"', '"verified":true'],
         notExpectedContent: ['"password"', 'tokenKey'],
-        expectedEvents: { SuperuserUpsert: 1, '*': 0 },
+        expectedEvents: { RecordCreate: 1, '*': 0 },
         after: (h) => expect(superuserCount(h)).toBe(2),
       },
       {
@@ -178,7 +190,7 @@ describe('superuser records and tokens', () => {
         headers: async (h) => ({ Authorization: `Bearer ${(await superuserHeaders(h))['Authorization']}` }),
         body: newAdmin,
         expectedStatus: 200,
-        expectedEvents: { SuperuserUpsert: 1, '*': 0 },
+        expectedEvents: { RecordCreate: 1, '*': 0 },
       },
       {
         name: 'create without passwordConfirm → 400 validation_required, as PocketBase',
@@ -191,13 +203,11 @@ describe('superuser records and tokens', () => {
         after: (h) => expect(superuserCount(h)).toBe(1),
       },
       ...forgedTokens.map(([name, forge]): Scenario => ({
-        name: `a token ${name} → 401, nothing written`,
-        method: 'POST',
-        url: RECORDS,
+        name: `a token ${name} → no sign-in: 401 on superuser routes`,
+        method: 'GET',
+        url: SUPERUSER_ONLY,
         headers: async (h) => ({ Authorization: await forge(h) }),
-        body: newAdmin,
         expectedStatus: 401,
-        after: (h) => expect(superuserCount(h)).toBe(1),
       })),
       {
         name: 'duplicate email (any case) → 400 validation_not_unique, nothing written',
@@ -219,7 +229,7 @@ describe('superuser records and tokens', () => {
         expectedStatus: 400,
         expectedContent: [
           '"email":{"code":"validation_is_email"',
-          '"password":{"code":"validation_length_out_of_range"',
+          '"password":{"code":"validation_min_text_constraint"',
           '"passwordConfirm":{"code":"validation_values_mismatch"',
         ],
         after: (h) => expect(superuserCount(h)).toBe(1),

@@ -1,52 +1,50 @@
+import type { Collection } from '../collections/collection.model';
 import { ApiError, fieldError } from '../core/errors';
-import {
-  SUPERUSERS,
-  readJsonBody,
-  requestHeader,
-  requireSuperuser,
-  type ApiApp,
-  type ApiContext,
-} from '../core/http';
+import { SUPERUSERS, readJsonBody, requestHeader, type ApiApp, type ApiContext } from '../core/http';
 import type { Deps } from '../main';
-import {
-  authenticateSuperuserToken,
-  checkSuperuserPassword,
-  createSuperuser,
-  issueSuperuserToken,
-  PASSWORD_MIN,
-  superuserCount,
-  toSuperuserRecord,
-  warmUpSuperuserAuth,
-} from './superusers';
-import { findSuperuserById, type SuperuserRow } from './superusers.store';
+import { exportRecord } from '../records/records.export';
+import { recordRequest } from '../records/records.request';
+import { authenticateToken, checkRecordPassword, issueRecordToken, type AuthRow } from './record-tokens';
+import { createSuperuser, dummyHash, PASSWORD_MIN, superuserCount, warmUpSuperuserAuth } from './superusers';
 
 /**
- * Superuser auth on PocketBase's paths under /api/collections/_superusers/ (also reachable by the
- * collection's fixed id), and Hearth's first-run setup under /api/hearth/setup.
+ * Request auth for every auth collection: the `Authorization` header (the raw token, as PocketBase
+ * sends it; "Bearer " is accepted too) becomes `c.get('auth')`. Password sign-in and refresh under
+ * /api/collections/{authCollection}/ (the accounts issue adds the other methods), and Hearth's
+ * first-run setup under /api/hearth/setup.
  */
 export function register(app: ApiApp, deps: Deps): void {
   warmUpSuperuserAuth();
   app.use('*', async (c, next) => {
     const header = requestHeader(c, 'authorization');
     if (header) {
-      // PocketBase sends the raw token; "Bearer " is accepted too, as PocketBase does.
-      const row = await authenticateSuperuserToken(deps, header.replace(/^Bearer\s+/i, ''));
-      if (row)
+      const found = await authenticateToken(deps, header.replace(/^Bearer\s+/i, ''));
+      if (found) {
         c.set('auth', {
-          id: row.id,
-          collectionId: SUPERUSERS.id,
-          collectionName: SUPERUSERS.name,
-          email: row.email,
+          id: found.row.id,
+          collectionId: found.collection.id,
+          collectionName: found.collection.name,
+          email: found.row.email,
+          row: found.row,
         });
+      }
     }
     await next();
   });
 
-  const base = '/api/collections/:collection{_superusers|pbc_3142635823}';
+  const authCollection = (c: ApiContext): Collection => {
+    const collection = deps.collections.find(c.req.param('collection') ?? '');
+    if (!collection) throw ApiError.notFound('Missing collection context.');
+    if (collection.type !== 'auth') throw ApiError.badRequest('The collection is not an auth collection.');
+    return collection;
+  };
 
-  app.post(`${base}/auth-with-password`, async (c) => {
-    const body = await readJsonBody(c);
-    const { identity, password } = body;
+  app.post('/api/collections/:collection/auth-with-password', async (c) => {
+    const collection = authCollection(c);
+    if (collection.auth && !collection.auth.passwordAuth.enabled) {
+      throw ApiError.forbidden('The collection is not configured to allow password authentication.');
+    }
+    const { identity, password } = await readJsonBody(c);
     const data = {
       ...(typeof identity !== 'string' || identity === ''
         ? fieldError('identity', 'validation_required', 'Cannot be blank')
@@ -56,22 +54,19 @@ export function register(app: ApiApp, deps: Deps): void {
         : {}),
     };
     if (Object.keys(data).length > 0) throw ApiError.badRequest('Failed to authenticate.', data);
-    const row = await checkSuperuserPassword(deps, identity as string, password as string);
+    const row = await checkRecordPassword(deps, collection, identity as string, password as string, dummyHash);
     if (!row) throw ApiError.badRequest('Failed to authenticate.');
-    return authResponse(c, row);
+    return authResponse(c, collection, row);
   });
 
-  app.post(`${base}/auth-refresh`, async (c) => {
-    const row = findSuperuserById(deps.db, requireSuperuser(c).id);
-    if (!row) throw ApiError.unauthorized();
-    return authResponse(c, row);
-  });
-
-  app.post(`${base}/records`, async (c) => {
-    requireSuperuser(c);
-    const body = await readJsonBody(c);
-    const row = await createSuperuser(deps, body);
-    return c.json(toSuperuserRecord(row));
+  app.post('/api/collections/:collection/auth-refresh', async (c) => {
+    const collection = authCollection(c);
+    const auth = c.get('auth');
+    if (!auth) throw ApiError.unauthorized('The request requires valid record authorization token.');
+    if (auth.collectionId !== collection.id) {
+      throw ApiError.forbidden('The authorized record is not allowed to perform this action.');
+    }
+    return authResponse(c, collection, auth.row as AuthRow);
   });
 
   // First-run setup: the gate exists only when there was no superuser at start.
@@ -92,12 +87,24 @@ export function register(app: ApiApp, deps: Deps): void {
     if (!gate.accepts(body['code'])) {
       throw ApiError.forbidden('The setup code is wrong. Use the link printed in the server console.');
     }
-    const row = await createSuperuser(deps, body, { onlyFirst: true });
-    return authResponse(c, row);
+    const created = await createSuperuser(deps, body, { onlyFirst: true });
+    const collection = deps.collections.find(SUPERUSERS.id)!;
+    return authResponse(c, collection, created as unknown as AuthRow);
   });
 
-  async function authResponse(c: ApiContext, row: SuperuserRow): Promise<Response> {
-    const token = await issueSuperuserToken(deps, row, deps.settings.get('auth.superuserTokenDuration'));
-    return c.json({ token, record: toSuperuserRecord(row) });
+  async function authResponse(c: ApiContext, collection: Collection, row: AuthRow): Promise<Response> {
+    const duration =
+      collection.id === SUPERUSERS.id ? deps.settings.get('auth.superuserTokenDuration') : undefined;
+    const token = await issueRecordToken(deps, collection, row, duration);
+    const self = {
+      id: row.id,
+      collectionId: collection.id,
+      collectionName: collection.name,
+      email: row.email,
+      row,
+    };
+    const request = recordRequest(c, deps.collections);
+    request.info.auth = { collection, record: self.row };
+    return c.json({ token, record: exportRecord(collection, row, request) });
   }
 }

@@ -13,7 +13,8 @@ import {
   updateSuperuserPassword,
   type SuperuserRow,
 } from './superusers.store';
-import { peekAuthToken, signAuthToken, verifyAuthToken } from './tokens';
+import { authTokenSecret } from './record-tokens';
+import { signAuthToken } from './tokens';
 
 /**
  * Superuser accounts: what the API, the setup page and `hearth superuser upsert` share. The full
@@ -146,21 +147,12 @@ export async function upsertSuperuser(
   });
 }
 
-/** Authenticates by email and password; null for any mismatch (the caller answers one generic 400). */
-export async function checkSuperuserPassword(
-  deps: SuperuserDeps,
-  email: string,
-  password: string,
-): Promise<SuperuserRow | null> {
-  const row = findSuperuserByEmail(deps.db, email.trim());
-  // Verify against a throwaway hash when the email is unknown, so timing does not reveal accounts.
-  const ok = await verifyPassword(row?.password ?? (await dummyHash()), password);
-  return row && ok ? row : null;
-}
-
 let dummy: Promise<string> | undefined;
-/** Made once, ahead of the first sign-in (see warmUpSuperuserAuth), so no request pays for it. */
-function dummyHash(): Promise<string> {
+/**
+ * A throwaway hash that sign-ins verify against when the identity is unknown, so timing does not
+ * reveal accounts. Made once, ahead of the first sign-in (see warmUpSuperuserAuth).
+ */
+export function dummyHash(): Promise<string> {
   dummy ??= hashPassword('hearth-timing-equaliser');
   return dummy;
 }
@@ -170,7 +162,7 @@ export function warmUpSuperuserAuth(): void {
   void dummyHash();
 }
 
-export const SUPERUSER_TOKEN_SECRET = 'superusers.authToken';
+export const SUPERUSER_TOKEN_SECRET = authTokenSecret(SUPERUSERS.id);
 
 /** A fresh auth token for the row, valid for `durationSeconds`. */
 export function issueSuperuserToken(
@@ -184,17 +176,4 @@ export function issueSuperuserToken(
     { secret, tokenKey: row.tokenKey },
     durationSeconds,
   );
-}
-
-/** The superuser a token belongs to, or null for any token that is not a valid superuser token. */
-export async function authenticateSuperuserToken(
-  deps: SuperuserDeps,
-  token: string,
-): Promise<SuperuserRow | null> {
-  const claims = peekAuthToken(token);
-  if (claims?.collectionId !== SUPERUSERS.id) return null;
-  const row = findSuperuserById(deps.db, claims.id);
-  if (!row) return null;
-  const secret = getOrCreateSecret(deps.db, SUPERUSER_TOKEN_SECRET);
-  return (await verifyAuthToken(token, { secret, tokenKey: row.tokenKey })) ? row : null;
 }

@@ -11,7 +11,10 @@ export interface FieldError {
   params?: Record<string, unknown>;
 }
 
-export type ErrorData = Record<string, FieldError | Record<string, FieldError>>;
+/** `data` of an error: field → error, nested for lists and objects (`fields.0.name`). */
+export interface ErrorData {
+  [key: string]: FieldError | ErrorData;
+}
 
 const defaultMessages: Record<number, string> = {
   400: 'Something went wrong while processing your request.',

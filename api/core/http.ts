@@ -11,6 +11,8 @@ export interface AuthRecord {
   collectionId: string;
   collectionName: string;
   email: string;
+  /** The record's stored column values, for `@request.auth.*` in rules. */
+  row: Record<string, unknown>;
 }
 
 /**

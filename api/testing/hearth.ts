@@ -1,10 +1,12 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { issueRecordToken } from '../auth/record-tokens';
 import { issueSuperuserToken, upsertSuperuser } from '../auth/superusers';
 import { findSuperuserByEmail } from '../auth/superusers.store';
 import { silentLogger } from '../core/logger';
 import { createHearth, DATABASE_FILE, type Hearth } from '../main';
+import type { RecordRequest } from '../records/records.request';
 
 /**
  * In-process Hearth instances for API tests: real database, real migrations, requests through
@@ -66,3 +68,24 @@ export async function superuserHeaders(hearth: Hearth): Promise<Record<string, s
   if (!row) throw new Error('the fixture has no superuser: use withSuperuser');
   return { Authorization: await issueSuperuserToken(hearth, row, 3600) };
 }
+
+/** An `Authorization` header for a record of any auth collection, minted with the token module. */
+export async function recordHeaders(
+  hearth: Hearth,
+  collectionName: string,
+  id: string,
+): Promise<Record<string, string>> {
+  const collection = hearth.collections.find(collectionName);
+  if (!collection) throw new Error(`no collection ${collectionName}`);
+  const row = hearth.db.sql.prepare(`SELECT id, tokenKey FROM "${collection.name}" WHERE id = ?`).get(id) as
+    | { id: string; tokenKey: string }
+    | undefined;
+  if (!row) throw new Error(`no record ${id} in ${collectionName}`);
+  return { Authorization: await issueRecordToken(hearth, collection, row) };
+}
+
+/** What the services see for a superuser request (fixtures create data through the same code as the API). */
+export const SUPERUSER_REQUEST: RecordRequest = {
+  isSuperuser: true,
+  info: { auth: null, method: 'POST', context: 'default', query: {}, headers: {}, body: {} },
+};

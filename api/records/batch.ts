@@ -1,0 +1,141 @@
+import type { Collection } from '../collections/collection.model';
+import { ApiError, type ErrorData } from '../core/errors';
+import type { ApiApp, ApiContext } from '../core/http';
+import type { Deps } from '../main';
+import { formToBody, present, readRecordBody } from './records.http';
+import { recordRequest } from './records.request';
+import {
+  createRecordNow,
+  deleteRecord,
+  hashInputPasswords,
+  updateRecordNow,
+  type PasswordHashes,
+} from './records.service';
+import { findRow } from './records.store';
+
+/**
+ * POST /api/batch (pocketbase apis/batch.go): record creates, upserts, updates and deletes run in
+ * one transaction — all or nothing — and answer `[{status, body}]`. Off unless `batch.enabled`.
+ */
+interface BatchItem {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: Record<string, unknown>;
+  collection: Collection;
+  id: string | undefined;
+  hashes: PasswordHashes;
+}
+
+const RECORDS_PATH = /^\/api\/collections\/([^/?#]+)\/records(?:\/([^/?#]+))?\/?$/;
+
+function batchFailure(index: number, response: ReturnType<ApiError['toJSON']>): ApiError {
+  return ApiError.badRequest('Batch transaction failed.', {
+    requests: {
+      [String(index)]: { code: 'batch_request_failed', message: 'Batch request failed.', response },
+    },
+  } as unknown as ErrorData);
+}
+
+export function registerBatch(app: ApiApp, deps: Deps): void {
+  app.post('/api/batch', async (c) => {
+    if (!deps.settings.get('batch.enabled')) throw ApiError.forbidden('Batch requests are not allowed.');
+    const limit = deps.settings.get('batch.maxBodySize') || 128 * 1024 * 1024;
+    if (Number(c.req.header('content-length') ?? 0) > limit) throw ApiError.tooLarge();
+    const body = await readRecordBody(c);
+    const list = body['requests'];
+    const max = deps.settings.get('batch.maxRequests');
+    if (!Array.isArray(list) || list.length === 0) {
+      throw ApiError.badRequest('Failed to read the batch.', {
+        requests: { code: 'validation_required', message: 'Cannot be blank.' },
+      });
+    }
+    if (list.length > max) {
+      throw ApiError.badRequest('Failed to read the batch.', {
+        requests: { code: 'validation_length_too_long', message: `The length must be no more than ${max}.` },
+      });
+    }
+
+    // Everything async (parsing, password hashing) happens before the transaction, which is synchronous.
+    const items: BatchItem[] = [];
+    for (const [i, raw] of list.entries()) {
+      try {
+        items.push(await parseItem(raw));
+      } catch (err) {
+        if (err instanceof ApiError) throw batchFailure(i, err.toJSON());
+        throw err;
+      }
+    }
+
+    const deadline = Date.now() + deps.settings.get('batch.timeout') * 1000;
+    const results = deps.db.transaction(() =>
+      items.map((item, i) => {
+        if (Date.now() > deadline) throw batchFailure(i, new ApiError(400, 'Batch transaction timed out.').toJSON());
+        try {
+          return runItem(c, item);
+        } catch (err) {
+          if (err instanceof ApiError) throw batchFailure(i, err.toJSON());
+          throw err;
+        }
+      }),
+    );
+    return c.json(results);
+  });
+
+  async function parseItem(raw: unknown): Promise<BatchItem> {
+    if (typeof raw !== 'object' || raw === null) throw ApiError.badRequest('Each batch request must be an object.');
+    const { method, url, body } = raw as Record<string, unknown>;
+    if (typeof method !== 'string' || typeof url !== 'string') {
+      throw ApiError.badRequest('Each batch request needs a method and a url.');
+    }
+    const parsed = new URL(url, 'http://batch.local');
+    const m = RECORDS_PATH.exec(parsed.pathname);
+    const verb = method.toUpperCase();
+    const allowed = m && (m[2] ? verb === 'PATCH' || verb === 'DELETE' : verb === 'POST' || verb === 'PUT');
+    if (!m || !allowed) throw ApiError.badRequest(`Unsupported batch action: ${verb} ${parsed.pathname}.`);
+    const collection = deps.collections.find(decodeURIComponent(m[1]!));
+    if (!collection) throw ApiError.notFound('Missing collection context.');
+    let input: Record<string, unknown> = {};
+    if (body instanceof FormData) input = formToBody(body);
+    else if (typeof body === 'object' && body !== null && !Array.isArray(body)) input = body as Record<string, unknown>;
+    return {
+      method: verb,
+      path: parsed.pathname,
+      query: Object.fromEntries(parsed.searchParams),
+      body: input,
+      collection,
+      id: m[2] ? decodeURIComponent(m[2]) : undefined,
+      hashes: await hashInputPasswords(collection, input),
+    };
+  }
+
+  function runItem(c: ApiContext, item: BatchItem): { status: number; body: unknown } {
+    const request = recordRequest(c, deps.collections, item.body);
+    request.info.query = item.query;
+    request.info.method = item.method;
+    const respond = (row: Parameters<typeof present>[3][number]) =>
+      present(deps, c, item.collection, [row], request, { expand: item.query['expand'], fields: item.query['fields'] })[0];
+    switch (item.method) {
+      case 'POST':
+        return { status: 200, body: respond(createRecordNow(deps, item.collection, item.body, request, item.hashes)) };
+      case 'PUT': {
+        // Upsert: update when the body's id names an existing record, create otherwise.
+        const id = typeof item.body['id'] === 'string' ? item.body['id'] : '';
+        if (!id) {
+          throw ApiError.badRequest('Failed to upsert the record.', {
+            id: { code: 'validation_required', message: 'Cannot be blank.' },
+          });
+        }
+        const row = findRow(deps.db, item.collection, id)
+          ? updateRecordNow(deps, item.collection, id, item.body, { ...request, info: { ...request.info, method: 'PATCH' } }, item.hashes)
+          : createRecordNow(deps, item.collection, item.body, { ...request, info: { ...request.info, method: 'POST' } }, item.hashes);
+        return { status: 200, body: respond(row) };
+      }
+      case 'PATCH':
+        return { status: 200, body: respond(updateRecordNow(deps, item.collection, item.id!, item.body, request, item.hashes)) };
+      default:
+        deleteRecord(deps, item.collection, item.id!, request);
+        return { status: 204, body: null };
+    }
+  }
+}

@@ -1,0 +1,79 @@
+import { ApiError } from '../core/errors';
+import { requireSuperuser, type ApiApp } from '../core/http';
+import type { Deps } from '../main';
+import { registerBatch } from './batch';
+import { findCollection, present, readRecordBody } from './records.http';
+import { parsePaging, result } from './records.paging';
+import { findAllowed, listAllowed } from './records.query';
+import { recordRequest } from './records.request';
+import { createRecord, deleteRecord, deleteWithCascade, updateRecord } from './records.service';
+import { allIds, findRow } from './records.store';
+
+/**
+ * Records CRUD under /api/collections/{collection}/records, as PocketBase's apis/record_crud.go:
+ * every read and write goes through the collection's access rules; answers honour `expand` and
+ * `fields`. Also DELETE /api/collections/{c}/truncate and POST /api/batch.
+ */
+export function register(app: ApiApp, deps: Deps): void {
+  const base = '/api/collections/:collection';
+
+  app.get(`${base}/records`, (c) => {
+    const collection = findCollection(deps, c);
+    const request = recordRequest(c, deps.collections);
+    const paging = parsePaging(c.req.query());
+    const { rows, total } = listAllowed(
+      deps,
+      collection,
+      { filter: c.req.query('filter') ?? '', sort: c.req.query('sort') ?? '', paging },
+      request,
+    );
+    return c.json(result(present(deps, c, collection, rows, request), total, paging));
+  });
+
+  app.get(`${base}/records/:id`, (c) => {
+    const collection = findCollection(deps, c);
+    const request = recordRequest(c, deps.collections);
+    const row = findAllowed(deps, collection, 'viewRule', c.req.param('id'), request);
+    if (!row) throw ApiError.notFound();
+    return c.json(present(deps, c, collection, [row], request)[0]);
+  });
+
+  app.post(`${base}/records`, async (c) => {
+    const collection = findCollection(deps, c);
+    const body = await readRecordBody(c);
+    const request = recordRequest(c, deps.collections, body);
+    const row = await createRecord(deps, collection, body, request);
+    return c.json(present(deps, c, collection, [row], request)[0]);
+  });
+
+  app.patch(`${base}/records/:id`, async (c) => {
+    const collection = findCollection(deps, c);
+    const body = await readRecordBody(c);
+    const request = recordRequest(c, deps.collections, body);
+    const row = await updateRecord(deps, collection, c.req.param('id'), body, request);
+    return c.json(present(deps, c, collection, [row], request)[0]);
+  });
+
+  app.delete(`${base}/records/:id`, (c) => {
+    const collection = findCollection(deps, c);
+    deleteRecord(deps, collection, c.req.param('id'), recordRequest(c, deps.collections));
+    return c.body(null, 204);
+  });
+
+  app.delete(`${base}/truncate`, (c) => {
+    requireSuperuser(c);
+    const collection = findCollection(deps, c);
+    if (collection.type === 'view') throw ApiError.badRequest('View collections cannot be truncated.');
+    deps.db.transaction(() => {
+      const seen = new Set<string>();
+      for (const id of allIds(deps.db, collection)) {
+        const row = findRow(deps.db, collection, id);
+        if (row) deleteWithCascade(deps, collection, row, seen);
+      }
+    });
+    return c.body(null, 204);
+  });
+
+  registerBatch(app, deps);
+}
+

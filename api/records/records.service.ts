@@ -1,0 +1,256 @@
+import { SqliteError } from 'better-sqlite3';
+import { hashPassword } from '../auth/password';
+import { newTokenKey } from '../auth/superusers.store';
+import { isMultiple, type Collection } from '../collections/collection.model';
+import { parseIndex } from '../collections/collections.schema';
+import { ApiError, type ErrorData } from '../core/errors';
+import type { EventBus } from '../core/events';
+import { SUPERUSERS } from '../core/http';
+import { SqlParams } from '../lib/sql';
+import { applyInput } from './record.input';
+import { toList } from './record.values';
+import { ALIAS, compileRule, findAllowed, type QueryDeps } from './records.query';
+import type { RecordRequest } from './records.request';
+import {
+  countExisting,
+  deleteRow,
+  findReferencing,
+  findRow,
+  insertRow,
+  queryValue,
+  updateRow,
+  type Row,
+} from './records.store';
+import { quoteIdent } from '../lib/sql';
+
+declare module '../core/events' {
+  interface HearthEvents {
+    RecordCreate: RecordEvent;
+    RecordUpdate: RecordEvent;
+    RecordDelete: RecordEvent;
+  }
+}
+
+/** A committed record change; `row` holds the stored values (realtime re-checks rules per subscriber). */
+export interface RecordEvent {
+  collectionId: string;
+  collectionName: string;
+  row: Row;
+}
+
+export interface RecordDeps extends QueryDeps {
+  bus: EventBus;
+}
+
+function event(collection: Collection, row: Row): RecordEvent {
+  return { collectionId: collection.id, collectionName: collection.name, row };
+}
+
+function assertWritable(collection: Collection): void {
+  if (collection.type === 'view') throw ApiError.badRequest('View collections are read only.');
+}
+
+/** Plain password → hash, made before the write transaction (hashing is slow and async). */
+export type PasswordHashes = Map<string, string>;
+
+/** Hashes every password value the input carries for this collection. */
+export async function hashInputPasswords(collection: Collection, input: Record<string, unknown>): Promise<PasswordHashes> {
+  const hashes: PasswordHashes = new Map();
+  for (const f of collection.fields) {
+    const plain = input[f.name];
+    if (f.type === 'password' && typeof plain === 'string' && plain !== '' && !hashes.has(plain)) {
+      hashes.set(plain, await hashPassword(plain));
+    }
+  }
+  return hashes;
+}
+
+/** Puts the hashes in place of the plain passwords, rotating tokenKey so older tokens stop working. */
+function setPasswords(collection: Collection, row: Row, passwords: Map<string, string>, hashes: PasswordHashes, isNew: boolean) {
+  for (const [name, plain] of passwords) {
+    const hash = hashes.get(plain);
+    if (hash === undefined) throw new Error(`password of ${name} was not hashed ahead`);
+    row[name] = hash;
+  }
+  if (collection.type === 'auth' && (isNew || passwords.has('password'))) row['tokenKey'] = newTokenKey();
+}
+
+/** Relation values must name existing records of the related collection. */
+function checkRelations(deps: RecordDeps, collection: Collection, row: Row, changed: Set<string>): void {
+  const errors: ErrorData = {};
+  for (const f of collection.fields) {
+    if (f.type !== 'relation' || !changed.has(f.name)) continue;
+    const ids = toList(isMultiple(f) ? JSON.parse(String(row[f.name] ?? '[]')) : row[f.name]);
+    if (ids.length === 0) continue;
+    const target = deps.collections.find(f.collectionId);
+    if (!target || countExisting(deps.db, target, ids) !== ids.length) {
+      errors[f.name] = {
+        code: 'validation_missing_rel_records',
+        message: 'Failed to find all relation records with the provided ids.',
+      };
+    }
+  }
+  if (Object.keys(errors).length > 0) throw ApiError.badRequest('Failed to save the record.', errors);
+}
+
+/** A UNIQUE violation is the client's input clashing with another row: 400 on the fields involved. */
+function uniqueError(collection: Collection, err: unknown, message: string): unknown {
+  if (!(err instanceof SqliteError) || !err.code.startsWith('SQLITE_CONSTRAINT')) return err;
+  const columns = new Set<string>();
+  const byColumn = /UNIQUE constraint failed: (.+)$/.exec(err.message);
+  if (byColumn) {
+    for (const part of byColumn[1]!.split(',')) {
+      const m = /^\s*(?:\w+\.)?(\w+)\s*$/.exec(part);
+      if (m?.[1] && !part.includes("index '")) columns.add(m[1]);
+    }
+    const byIndex = /index '(\w+)'/.exec(err.message);
+    const index = byIndex && collection.indexes.map(parseIndex).find((i) => i?.name === byIndex[1]);
+    if (index) {
+      for (const f of collection.fields) if (new RegExp(`\\b${f.name}\\b`).test(index.columns)) columns.add(f.name);
+    }
+  }
+  if (columns.size === 0) return ApiError.badRequest(message, undefined, err);
+  const data: ErrorData = {};
+  for (const c of columns) data[c] = { code: 'validation_not_unique', message: 'Value must be unique.' };
+  return ApiError.badRequest(message, data, err);
+}
+
+/** Creates a record: validate, then insert and check the create rule in one transaction. */
+export async function createRecord(
+  deps: RecordDeps,
+  collection: Collection,
+  input: Record<string, unknown>,
+  request: RecordRequest,
+): Promise<Row> {
+  assertWritable(collection);
+  compileRule(deps, collection, 'createRule', request, new SqlParams()); // 403 before hashing when locked
+  const hashes = await hashInputPasswords(collection, input);
+  return deps.db.transaction(() => createRecordNow(deps, collection, input, request, hashes));
+}
+
+/** The synchronous create, inside the caller's transaction (batch runs several in one). */
+export function createRecordNow(
+  deps: RecordDeps,
+  collection: Collection,
+  input: Record<string, unknown>,
+  request: RecordRequest,
+  hashes: PasswordHashes,
+): Row {
+  assertWritable(collection);
+  const applied = applyInput(collection, null, input);
+  if (Object.keys(applied.errors).length > 0) throw ApiError.badRequest('Failed to create record.', applied.errors);
+  const row = applied.row;
+  setPasswords(collection, row, applied.passwords, hashes, true);
+  // Superusers are trusted with their email from the start, as PocketBase marks them.
+  if (collection.id === SUPERUSERS.id) row['verified'] = 1;
+  try {
+    return deps.db.transaction(() => {
+      checkRelations(deps, collection, row, new Set(Object.keys(row)));
+      insertRow(deps.db, collection, row);
+      // The create rule sees the new record as stored, relations included (PocketBase checks it
+      // against the would-be record the same way); failing it rolls the insert back.
+      const params = new SqlParams();
+      const rule = compileRule(deps, collection, 'createRule', request, params);
+      if (rule) {
+        const idParam = params.add(String(row['id']));
+        const sql = `SELECT 1 FROM ${quoteIdent(collection.name)} ${ALIAS} ${rule.joins.join(' ')} WHERE ${ALIAS}.id = ${idParam} AND (${rule.where}) LIMIT 1`;
+        if (!queryValue(deps.db, sql, params.values)) throw ApiError.badRequest('Failed to create record.');
+      }
+      const saved = findRow(deps.db, collection, String(row['id']))!;
+      deps.bus.publish('RecordCreate', event(collection, saved));
+      return saved;
+    });
+  } catch (err) {
+    throw uniqueError(collection, err, 'Failed to create record.');
+  }
+}
+
+/** Updates a record the update rule lets this request change (404 otherwise). */
+export async function updateRecord(
+  deps: RecordDeps,
+  collection: Collection,
+  id: string,
+  input: Record<string, unknown>,
+  request: RecordRequest,
+): Promise<Row> {
+  assertWritable(collection);
+  if (!findAllowed(deps, collection, 'updateRule', id, request)) throw ApiError.notFound();
+  const hashes = await hashInputPasswords(collection, input);
+  return deps.db.transaction(() => updateRecordNow(deps, collection, id, input, request, hashes));
+}
+
+/** The synchronous update, inside the caller's transaction. */
+export function updateRecordNow(
+  deps: RecordDeps,
+  collection: Collection,
+  id: string,
+  input: Record<string, unknown>,
+  request: RecordRequest,
+  hashes: PasswordHashes,
+): Row {
+  assertWritable(collection);
+  const current = findAllowed(deps, collection, 'updateRule', id, request);
+  if (!current) throw ApiError.notFound();
+  const applied = applyInput(collection, current, input);
+  if (Object.keys(applied.errors).length > 0) throw ApiError.badRequest('Failed to update record.', applied.errors);
+  setPasswords(collection, applied.row, applied.passwords, hashes, false);
+  const changes: Row = {};
+  for (const name of applied.changed) changes[name] = applied.row[name];
+  if (collection.type === 'auth' && (changes['password'] !== undefined || changes['email'] !== undefined)) {
+    changes['tokenKey'] = newTokenKey();
+  }
+  try {
+    return deps.db.transaction(() => {
+      checkRelations(deps, collection, applied.row, applied.changed);
+      updateRow(deps.db, collection, id, changes);
+      const saved = findRow(deps.db, collection, id)!;
+      deps.bus.publish('RecordUpdate', event(collection, saved));
+      return saved;
+    });
+  } catch (err) {
+    throw uniqueError(collection, err, 'Failed to update record.');
+  }
+}
+
+/** Deletes a record the delete rule allows, with PocketBase's relation cascade. */
+export function deleteRecord(deps: RecordDeps, collection: Collection, id: string, request: RecordRequest): void {
+  assertWritable(collection);
+  deps.db.transaction(() => {
+    const row = findAllowed(deps, collection, 'deleteRule', id, request);
+    if (!row) throw ApiError.notFound();
+    deleteWithCascade(deps, collection, row, new Set());
+  });
+}
+
+/**
+ * Deletes `row` and follows relations pointing at it: cascadeDelete fields delete their records too,
+ * others drop the id, and a required single reference blocks the delete (PocketBase's behaviour).
+ */
+export function deleteWithCascade(deps: RecordDeps, collection: Collection, row: Row, seen: Set<string>): void {
+  const key = `${collection.id}/${String(row['id'])}`;
+  if (seen.has(key)) return;
+  seen.add(key);
+  const id = String(row['id']);
+  deleteRow(deps.db, collection, id);
+  for (const other of deps.collections.all()) {
+    if (other.type === 'view') continue;
+    for (const f of other.fields) {
+      if (f.type !== 'relation' || f.collectionId !== collection.id) continue;
+      for (const ref of findReferencing(deps.db, other, f.name, isMultiple(f), id)) {
+        if (f.cascadeDelete) {
+          deleteWithCascade(deps, other, ref, seen);
+          continue;
+        }
+        const remaining = isMultiple(f) ? toList(JSON.parse(String(ref[f.name]))).filter((v) => v !== id) : [];
+        if (f.required && remaining.length === 0) {
+          throw ApiError.badRequest(
+            `The record cannot be deleted because it is part of a required reference in ${other.name}.`,
+          );
+        }
+        updateRow(deps.db, other, String(ref['id']), { [f.name]: isMultiple(f) ? JSON.stringify(remaining) : '' });
+        deps.bus.publish('RecordUpdate', event(other, findRow(deps.db, other, String(ref['id']))!));
+      }
+    }
+  }
+  deps.bus.publish('RecordDelete', event(collection, row));
+}
