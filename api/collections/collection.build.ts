@@ -161,7 +161,9 @@ export function buildCollection(input: unknown, existing: Collection | undefined
     }
   }
   if (type === 'auth') collection.auth = buildAuthOptions(input, existing?.auth, errors);
-  if (Object.keys(errors).length > 0) throw ApiError.badRequest('Failed to save the collection.', errors);
+  if (Object.keys(errors).length > 0) {
+    throw ApiError.badRequest(existing ? 'Failed to update collection.' : 'Failed to create collection.', errors);
+  }
   return collection;
 }
 
@@ -169,7 +171,7 @@ function checkName(name: unknown, existing: Collection | undefined, schema: Sche
   if (typeof name !== 'string' || name === '') {
     errors['name'] = { code: 'validation_required', message: 'Cannot be blank.' };
   } else if (name.length > 100 || !COLLECTION_NAME_PATTERN.test(name)) {
-    errors['name'] = { code: 'validation_invalid_format', message: 'Invalid value format.' };
+    errors['name'] = { code: 'validation_match_invalid', message: 'Must be in a valid format.' };
   } else if (existing?.system && name !== existing.name) {
     errors['name'] = { code: 'validation_system_collection_rename', message: 'System collections cannot be renamed.' };
   } else if (RESERVED_COLLECTION_NAMES.has(name.toLowerCase()) || name.toLowerCase().startsWith('sqlite_')) {
@@ -223,8 +225,8 @@ function buildFields(
     seenNames.set(key, i);
     seenIds.add(f.id);
   });
-  for (const removed of existing?.fields ?? []) {
-    if (removed.system && !merged.some((f) => f.id === removed.id)) {
+  for (const removed of input === undefined ? [] : (existing?.fields ?? [])) {
+    if (removed.system && !fields.some((f) => f.id === removed.id || f.name === removed.name)) {
       fieldErrors['system'] = { code: 'validation_system_field_removal', message: `System field ${removed.name} cannot be removed.` } as FieldError;
     }
   }

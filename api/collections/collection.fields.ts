@@ -160,7 +160,7 @@ export function normalizeField(input: unknown, existing: Field | undefined): { f
   if (typeof name !== 'string' || name === '') {
     errors['name'] = { code: 'validation_required', message: 'Cannot be blank.' };
   } else if (name.length > 255 || !FIELD_NAME_PATTERN.test(name)) {
-    errors['name'] = { code: 'validation_invalid_format', message: 'Invalid value format.' };
+    errors['name'] = { code: 'validation_match_invalid', message: 'Must be in a valid format.' };
   } else if (RESERVED_FIELD_NAMES.has(name.toLowerCase()) || name.includes('_via_')) {
     errors['name'] = { code: 'validation_not_in_invalid', message: 'The name is reserved.' };
   }
@@ -174,7 +174,7 @@ export function normalizeField(input: unknown, existing: Field | undefined): { f
     presentable: bool()(raw, 'presentable', errors),
   };
   if (typeof field['id'] === 'string' && (field['id'].length > 100 || !FIELD_NAME_PATTERN.test(field['id']))) {
-    errors['id'] = { code: 'validation_invalid_format', message: 'Invalid value format.' };
+    errors['id'] = { code: 'validation_match_invalid', message: 'Must be in a valid format.' };
   }
   for (const [key, check] of Object.entries(OPTIONS[type as FieldType])) field[key] = check(raw, key, errors);
   checkRanges(field, errors);

@@ -67,7 +67,7 @@ function createIndexes(sql: BetterSqlite3.Database, collection: Collection): voi
       };
     }
   });
-  if (Object.keys(errors).length > 0) throw ApiError.badRequest('Failed to save the collection.', { indexes: errors });
+  if (Object.keys(errors).length > 0) throw ApiError.badRequest('Failed to save collection.', { indexes: errors });
 }
 
 function dropIndexes(sql: BetterSqlite3.Database, collection: Collection): void {
@@ -151,18 +151,18 @@ function saveView(
   try {
     stmt = sql.prepare(query);
   } catch (err) {
-    throw ApiError.badRequest('Failed to save the collection.', {
+    throw ApiError.badRequest('Failed to save collection.', {
       viewQuery: { code: 'validation_invalid_view_query', message: `Invalid query: ${(err as Error).message}.` },
     });
   }
   if (!stmt.reader || !/^\s*(SELECT|WITH)\b/i.test(query)) {
-    throw ApiError.badRequest('Failed to save the collection.', {
+    throw ApiError.badRequest('Failed to save collection.', {
       viewQuery: { code: 'validation_invalid_view_query', message: 'The query must be a single SELECT statement.' },
     });
   }
   const columns = stmt.columns();
   if (!columns.some((c) => c.name === 'id')) {
-    throw ApiError.badRequest('Failed to save the collection.', {
+    throw ApiError.badRequest('Failed to save collection.', {
       viewQuery: { code: 'validation_invalid_view_query', message: 'The query must select an id column.' },
     });
   }

@@ -38,7 +38,7 @@ export function toCollectionJSON(c: Collection): Record<string, unknown> {
 }
 
 /** Rules must compile against the schema as it will be; relation targets must exist. */
-function checkReferences(collection: Collection, schema: Schema): void {
+function checkReferences(collection: Collection, schema: Schema, existing: Collection | undefined): void {
   const errors: ErrorData = {};
   const rules: [string, string | null][] = RULES.map((r) => [r, collection[r]]);
   if (collection.auth) rules.push(['authRule', collection.auth.authRule], ['manageRule', collection.auth.manageRule]);
@@ -71,7 +71,9 @@ function checkReferences(collection: Collection, schema: Schema): void {
     }
   });
   if (Object.keys(fieldErrors).length > 0) errors['fields'] = fieldErrors;
-  if (Object.keys(errors).length > 0) throw ApiError.badRequest('Failed to save the collection.', errors);
+  if (Object.keys(errors).length > 0) {
+    throw ApiError.badRequest(existing ? 'Failed to update collection.' : 'Failed to create collection.', errors);
+  }
 }
 
 /** Adds the indexes a collection type always has, unless one with the same name is already there. */
@@ -92,7 +94,7 @@ export function saveCollection(deps: CollectionDeps, input: unknown, existing?: 
       const collection = buildCollection(input, existing, deps.collections);
       withSystemIndexes(collection);
       const schema = overlaySchema(deps.collections, [collection]);
-      checkReferences(collection, schema);
+      checkReferences(collection, schema, existing);
       if (existing) syncCollectionTable(deps.db.sql, existing, collection, schema);
       else createCollectionTable(deps.db.sql, collection, schema);
       writeCollection(deps.db.sql, collection);
@@ -163,7 +165,7 @@ export function importCollections(deps: CollectionDeps, list: unknown, deleteMis
       });
       pending.forEach(([item, existing], i) => {
         try {
-          const saved = saveCollection(deps, item, existing);
+          const saved = saveCollection(deps, withSystemFieldsOf(item, existing), existing);
           keep.add(saved.id);
         } catch (err) {
           throw prefixErrors(err, i);
@@ -183,6 +185,15 @@ export function importCollections(deps: CollectionDeps, list: unknown, deleteMis
   } finally {
     deps.collections.invalidate();
   }
+}
+
+/** An import item that leaves out system fields keeps the ones its collection already has. */
+function withSystemFieldsOf(item: unknown, existing: Collection | undefined): unknown {
+  const raw = item as Record<string, unknown>;
+  if (!existing || !Array.isArray(raw['fields'])) return item;
+  const given = raw['fields'] as { id?: unknown; name?: unknown }[];
+  const missing = existing.fields.filter((f) => f.system && !given.some((g) => g.id === f.id || g.name === f.name));
+  return { ...raw, fields: [...missing, ...given] };
 }
 
 function prefixErrors(err: unknown, index: number): unknown {

@@ -65,7 +65,10 @@ export function applyInput(collection: Collection, base: Row | null, input: Reco
     const { name, modifier } = parseKey(key);
     const field = findField(collection, name);
     if (!field || isManaged(collection, field)) continue;
-    if (field.name === 'id' && !isNew) continue;
+    if (field.name === 'id' && !isNew) {
+      if (raw !== base['id']) errors['id'] = { code: 'validation_pk_change', message: 'The record primary key cannot be changed.' };
+      continue;
+    }
     if (field.type === 'password') {
       if (modifier !== 'set') continue;
       const plain = typeof raw === 'string' ? raw : '';

@@ -160,7 +160,8 @@ function isBlank(field: Field, v: Stored): boolean {
 /** PocketBase's checks of one stored value against its field; null when it is fine. */
 export function validateValue(field: Field, v: Stored): FieldError | null {
   if ('required' in field && field.required && isBlank(field, v)) return err('validation_required', 'Cannot be blank.');
-  if (isBlank(field, v) && field.type !== 'number') return null;
+  // A zero value is "no value": only `required` applies to it (PocketBase skips min/max for 0 too).
+  if (isBlank(field, v)) return null;
   switch (field.type) {
     case 'text':
     case 'password': {
@@ -199,9 +200,9 @@ export function validateValue(field: Field, v: Stored): FieldError | null {
       try {
         url = new URL(String(v));
       } catch {
-        return err('validation_is_url', 'Must be a valid URL.');
+        return err('validation_invalid_url', 'Must be a valid URL.');
       }
-      if (!['http:', 'https:'].includes(url.protocol) || !url.hostname) return err('validation_is_url', 'Must be a valid URL.');
+      if (!['http:', 'https:'].includes(url.protocol) || !url.hostname) return err('validation_invalid_url', 'Must be a valid URL.');
       return checkDomains(url.hostname.toLowerCase(), field, 'validation_url_domain_not_allowed');
     }
     case 'editor': {
@@ -213,8 +214,8 @@ export function validateValue(field: Field, v: Stored): FieldError | null {
     }
     case 'date': {
       const text = String(v);
-      if (field.min && text < field.min) return err('validation_min_date_constraint', `Must be no earlier than ${field.min}.`);
-      if (field.max && text > field.max) return err('validation_max_date_constraint', `Must be no later than ${field.max}.`);
+      if (field.min && text < field.min) return err('validation_min_greater_equal_than_required', `Must be no earlier than ${field.min}.`);
+      if (field.max && text > field.max) return err('validation_max_less_equal_than_required', `Must be no later than ${field.max}.`);
       return null;
     }
     case 'json': {
@@ -248,21 +249,40 @@ export function validateValue(field: Field, v: Stored): FieldError | null {
   }
 }
 
-const AUTOGENERATE_ALPHABETS: Record<string, string> = {
-  'a-z0-9': 'abcdefghijklmnopqrstuvwxyz0123456789',
-  'a-zA-Z0-9': 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789',
-};
+/** The characters of a regex class body such as `a-z0-9_`. */
+function classChars(body: string): string {
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const from = body[i]!;
+    if (body[i + 1] === '-' && i + 2 < body.length) {
+      const to = body[i + 2]!;
+      for (let c = from.charCodeAt(0); c <= to.charCodeAt(0); c++) out += String.fromCharCode(c);
+      i += 2;
+    } else out += from === '\\' && i + 1 < body.length ? body[++i]! : from;
+  }
+  return out;
+}
 
 /**
- * A value for a text field's autogeneratePattern. PocketBase accepts any regex; the patterns it ships
- * (and that users set in practice) are `[charset]{n}`, which is what this generates. Anything else
- * falls back to 15 characters of [a-z0-9].
+ * A value matching a text field's autogeneratePattern. PocketBase accepts any regex; this covers the
+ * forms used in practice: a sequence of literal characters and `[class]` atoms, each with an
+ * optional `{n}` or `{n,m}` (`[a-z0-9]{15}`, `[A-Z]{6}`, `inv-[0-9]{4}`). Anything else falls back
+ * to 15 characters of [a-z0-9].
  */
 export function autogenerate(pattern: string): string {
-  const m = /^\[([^\]]+)\]\{(\d{1,3})\}$/.exec(pattern);
-  const alphabet = (m && AUTOGENERATE_ALPHABETS[m[1]!]) ?? AUTOGENERATE_ALPHABETS['a-z0-9']!;
-  const length = m ? Number(m[2]) : 15;
+  const atom = /(\[([^\]]+)\]|\\.|[^[\]{}()|*+?^$.\\])(?:\{(\d{1,3})(?:,(\d{1,3}))?\})?/y;
   let out = '';
-  for (let i = 0; i < length; i++) out += alphabet[randomInt(alphabet.length)];
+  let pos = 0;
+  while (pos < pattern.length) {
+    atom.lastIndex = pos;
+    const m = atom.exec(pattern);
+    if (!m) return autogenerate('[a-z0-9]{15}');
+    const chars = m[2] !== undefined ? classChars(m[2]) : m[1]!.replace(/^\\/, '');
+    const min = m[3] !== undefined ? Number(m[3]) : 1;
+    const max = m[4] !== undefined ? Number(m[4]) : min;
+    const count = min + (max > min ? randomInt(max - min + 1) : 0);
+    for (let i = 0; i < count; i++) out += chars[randomInt(chars.length)];
+    pos = atom.lastIndex;
+  }
   return out;
 }

@@ -6,7 +6,7 @@ import type { Row } from './records.store';
 
 /**
  * A record as the API shows it: `collectionId`, `collectionName`, `id` and the visible fields.
- * Hidden fields (and always password and tokenKey) are left out; an auth record's email only shows
+ * Hidden fields are left out except for superusers, password and tokenKey always; an auth record's email only shows
  * to superusers, to the record itself, or when its emailVisibility is on.
  */
 export type RecordJSON = Record<string, unknown>;
@@ -16,7 +16,8 @@ export function exportRecord(collection: Collection, row: Row, request: RecordRe
   const auth = request.info.auth;
   const isSelf = auth !== null && auth.collection.id === collection.id && auth.record['id'] === row['id'];
   for (const f of collection.fields) {
-    if (f.hidden || f.type === 'password' || (collection.type === 'auth' && f.name === 'tokenKey')) continue;
+    if (f.type === 'password' || (collection.type === 'auth' && f.name === 'tokenKey')) continue;
+    if (f.hidden && !request.isSuperuser) continue;
     if (collection.type === 'auth' && f.name === 'email' && !request.isSuperuser && !isSelf) {
       if (!(row['emailVisibility'] === 1 || row['emailVisibility'] === true)) continue;
     }

@@ -22,11 +22,15 @@ function integer(name: string, raw: string | undefined): number | undefined {
 export function parsePaging(query: Record<string, string | undefined>): Paging {
   const page = integer('page', query['page']) ?? 1;
   const perPage = integer('perPage', query['perPage']) ?? DEFAULT_PER_PAGE;
-  const skip = (query['skipTotal'] ?? '').toLowerCase();
+  const skip = query['skipTotal'] ?? '';
+  // Go's strconv.ParseBool, which PocketBase uses: anything else is a 400.
+  if (skip !== '' && !['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'].includes(skip)) {
+    throw ApiError.badRequest('Invalid skipTotal parameter: must be true or false.');
+  }
   return {
     page: Math.max(1, page),
     perPage: perPage < 1 ? DEFAULT_PER_PAGE : Math.min(perPage, MAX_PER_PAGE),
-    skipTotal: skip === '1' || skip === 'true' || skip === 't',
+    skipTotal: ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(skip),
   };
 }
 

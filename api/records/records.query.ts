@@ -21,6 +21,14 @@ export interface QueryDeps {
 
 export const ALIAS = 't';
 
+/**
+ * Client filters and sorts may not reach other collections or the request. Like PocketBase this is a
+ * plain substring test on the raw text, quoted or not: simple, and errs on the safe side.
+ */
+function namesSpecial(text: string): boolean {
+  return text.includes('@collection.') || text.includes('@request.');
+}
+
 interface Compiled {
   where: string;
   joins: string[];
@@ -96,6 +104,9 @@ export function listAllowed(
   query: ListQuery,
   request: RecordRequest,
 ): { rows: Row[]; total: number } {
+  if (!request.isSuperuser && (namesSpecial(query.filter) || namesSpecial(query.sort))) {
+    throw ApiError.forbidden('Only superusers can filter by @collection and @request.');
+  }
   const params = new SqlParams();
   const rule = compileRule(deps, collection, 'listRule', request, params);
   const ctx = {

@@ -76,7 +76,13 @@ function setPasswords(collection: Collection, row: Row, passwords: Map<string, s
 }
 
 /** Relation values must name existing records of the related collection. */
-function checkRelations(deps: RecordDeps, collection: Collection, row: Row, changed: Set<string>): void {
+function checkRelations(
+  deps: RecordDeps,
+  collection: Collection,
+  row: Row,
+  changed: Set<string>,
+  message: string,
+): void {
   const errors: ErrorData = {};
   for (const f of collection.fields) {
     if (f.type !== 'relation' || !changed.has(f.name)) continue;
@@ -90,7 +96,7 @@ function checkRelations(deps: RecordDeps, collection: Collection, row: Row, chan
       };
     }
   }
-  if (Object.keys(errors).length > 0) throw ApiError.badRequest('Failed to save the record.', errors);
+  if (Object.keys(errors).length > 0) throw ApiError.badRequest(message, errors);
 }
 
 /** A UNIQUE violation is the client's input clashing with another row: 400 on the fields involved. */
@@ -145,7 +151,7 @@ export function createRecordNow(
   if (collection.id === SUPERUSERS.id) row['verified'] = 1;
   try {
     return deps.db.transaction(() => {
-      checkRelations(deps, collection, row, new Set(Object.keys(row)));
+      checkRelations(deps, collection, row, new Set(Object.keys(row)), 'Failed to create record.');
       insertRow(deps.db, collection, row);
       // The create rule sees the new record as stored, relations included (PocketBase checks it
       // against the would-be record the same way); failing it rolls the insert back.
@@ -201,7 +207,7 @@ export function updateRecordNow(
   }
   try {
     return deps.db.transaction(() => {
-      checkRelations(deps, collection, applied.row, applied.changed);
+      checkRelations(deps, collection, applied.row, applied.changed, 'Failed to update record.');
       updateRow(deps.db, collection, id, changes);
       const saved = findRow(deps.db, collection, id)!;
       deps.bus.publish('RecordUpdate', event(collection, saved));

@@ -30,10 +30,11 @@ afterAll(async () => {
 
 const path = () => `/api/collections/${pub.name}/records`;
 
-/** The request fails with a status, and the answer leaks no SQL, stack or secret. */
+/** The answer leaks no SQL engine error, stack or secret. */
 function expectClean(body: unknown): void {
   const text = JSON.stringify(body);
-  expect(text).not.toMatch(/sqlite|syntax error|near "|stack|at .*\.ts:\d+/i);
+  // Engine errors and stack frames (a client's own input echoed back in a message is fine).
+  expect(text).not.toMatch(/SQLITE_[A-Z]+|SqliteError|no such (table|column)|syntax error|at \S+\.[jt]s:\d+/);
   expect(text).not.toContain(SUPERUSER.email);
   expect(text).not.toMatch(/\$argon2|\$2[aby]\$/);
 }
@@ -191,9 +192,19 @@ describe.each(INJECTIONS.map((value) => ({ value })))('injection $value', ({ val
   });
 
   test('in a filter value through pb.filter() → 200 with no match', async () => {
-    const r = await anon
-      .collection(pub.name)
-      .getList(1, 10, { filter: anon.filter('title = {:v}', { v: value }) });
+    const filter = anon.filter('title = {:v}', { v: value });
+    if (/@(collection|request)\./.test(value)) {
+      // PocketBase's superuser-only check is a plain substring test on the raw filter, quoted or not.
+      expect((await failure(anon.collection(pub.name).getList(1, 10, { filter }))).status).toBe(403);
+      return;
+    }
+    if (value.endsWith('\\')) {
+      // pb.filter escapes a backslash as two, but PocketBase's scanner has no backslash escape: the
+      // closing quote then reads as escaped and the text is unterminated → 400 in PocketBase too.
+      expect((await failure(anon.collection(pub.name).getList(1, 10, { filter }))).status).toBe(400);
+      return;
+    }
+    const r = await anon.collection(pub.name).getList(1, 10, { filter });
     expect(r.items).toEqual([]);
   });
 

@@ -94,11 +94,8 @@ describe('forward relations', () => {
 
   test('works on lists too', async () => {
     const list = await s.newClient().collection(comments.name).getFullList({ expand: 'post', sort: 'text' });
-    expect(
-      list.map(
-        (c) => (c['expand'] as Expanded)['post'] && ((c['expand'] as Expanded)['post'] as RecordModel).id,
-      ),
-    ).toEqual([id('p1'), id('p1'), id('p2')]);
+    const postIds = list.map((c) => ((c as Expanded).expand?.['post'] as RecordModel | undefined)?.id);
+    expect(postIds).toEqual([id('p1'), id('p1'), id('p2')]);
   });
 
   test('without expand there is no expand key', async () => {

@@ -40,7 +40,8 @@ afterAll(async () => {
 });
 
 // `count` has min 1; a valid count is sent unless a test is about it, so one failure cannot mask others.
-const create = (data: Record<string, unknown>) => s.admin.collection(things.name).create({ count: 5, ...data });
+const create = (data: Record<string, unknown>) =>
+  s.admin.collection(things.name).create({ count: 5, ...data });
 
 async function rejects(data: Record<string, unknown>, field: string, code: string): Promise<void> {
   const err = await failure(create(data));

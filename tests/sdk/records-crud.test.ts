@@ -111,7 +111,7 @@ describe('create', () => {
 
 describe('view, update, delete', () => {
   test('getOne returns the record; an unknown id is 404', async () => {
-    const rec = await s.admin.collection(notes.name).create({ title: 'view me' });
+    const rec = await s.newClient().collection(notes.name).create({ title: 'view me' });
     const got = await s.newClient().collection(notes.name).getOne(rec.id);
     expect(got).toEqual(rec);
     const err = await failure(s.admin.collection(notes.name).getOne('nosuchid0000000'));

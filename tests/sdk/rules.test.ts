@@ -224,6 +224,11 @@ describe('the default users collection', () => {
     expect((await failure(alice.client.collection('users').delete(bob.record.id))).status).toBe(404);
   });
 
+  test('a token minted with the token module acts like a signed-in session', async () => {
+    const minted = s.newClient(await s.userToken('users', bob.record.id));
+    expect((await minted.collection('users').getFullList()).map((r) => r.id)).toEqual([bob.record.id]);
+  });
+
   test('superusers see the email of any user, even with emailVisibility off', async () => {
     const adminView = await s.admin.collection('users').getOne(bob.record.id);
     expect(adminView['email']).toEqual(expect.stringContaining('@example.com'));

@@ -1,6 +1,12 @@
 import PocketBase, { ClientResponseError, type CollectionModel, type RecordModel } from 'pocketbase';
 import { startServer, type RunningServer } from '../../api/server';
-import { SUPERUSER, testHearth, withSuperuser, type TestHearth } from '../../api/testing/hearth';
+import {
+  recordHeaders,
+  SUPERUSER,
+  testHearth,
+  withSuperuser,
+  type TestHearth,
+} from '../../api/testing/hearth';
 
 /**
  * A real Hearth HTTP server for the SDK conformance suite: built from source (no `npm run build`),
@@ -14,11 +20,11 @@ export interface SdkServer {
   admin: PocketBase;
   /** A fresh anonymous client; with a token it is signed in with that token. */
   newClient(token?: string): PocketBase;
-  /** An auth token for a record of an auth collection (see `signUp` for how it is obtained). */
+  /** An auth token for any record of an auth collection, minted with the token module. */
   userToken(collection: string, id: string): Promise<string>;
   /**
-   * Signs a new record up through the public create endpoint (as an anonymous visitor would) and
-   * returns it with a client signed in as it.
+   * Signs a new record up through the public create endpoint and signs in with auth-with-password,
+   * exactly as an app does; returns it with a client holding that session.
    */
   signUp(
     collection?: string,
@@ -60,28 +66,17 @@ export async function startSdkServer(): Promise<SdkServer> {
   const admin = newClient();
   await admin.collection('_superusers').authWithPassword(SUPERUSER.email, SUPERUSER.password);
 
-  // Passwords of records made by signUp, so userToken can sign them in the way clients do.
-  const passwords = new Map<string, string>();
-
-  const userToken = async (collection: string, id: string): Promise<string> => {
-    const password = passwords.get(`${collection}/${id}`);
-    if (password === undefined) {
-      throw new Error(`userToken: ${collection}/${id} was not made by signUp, so its password is unknown`);
-    }
-    const record = await admin.collection(collection).getOne(id);
-    const pb = newClient();
-    const auth = await pb.collection(collection).authWithPassword(String(record['email']), password);
-    return auth.token;
-  };
+  const userToken = async (collection: string, id: string): Promise<string> =>
+    (await recordHeaders(hearth, collection, id))['Authorization']!;
 
   const signUp: SdkServer['signUp'] = async (collection = 'users', data = {}) => {
     const email = `${unique('u').toLowerCase()}@example.com`;
-    const record = await newClient()
+    const anon = newClient();
+    const record = await anon
       .collection(collection)
       .create({ email, password: PASSWORD, passwordConfirm: PASSWORD, ...data });
-    passwords.set(`${collection}/${record.id}`, PASSWORD);
-    const token = await userToken(collection, record.id);
-    return { record, client: newClient(token), token };
+    const auth = await anon.collection(collection).authWithPassword(email, PASSWORD);
+    return { record, client: newClient(auth.token), token: auth.token };
   };
 
   return {
