@@ -54,7 +54,13 @@ export function register(app: ApiApp, deps: Deps): void {
         : {}),
     };
     if (Object.keys(data).length > 0) throw ApiError.badRequest('Failed to authenticate.', data);
-    const row = await checkRecordPassword(deps, collection, identity as string, password as string, dummyHash);
+    const row = await checkRecordPassword(
+      deps,
+      collection,
+      identity as string,
+      password as string,
+      dummyHash,
+    );
     if (!row) throw ApiError.badRequest('Failed to authenticate.');
     return authResponse(c, collection, row);
   });

@@ -15,7 +15,12 @@ export interface RecordAuthDeps {
   collections: CollectionsRegistry;
 }
 
-export type AuthRow = Record<string, unknown> & { id: string; tokenKey: string; password: string; email: string };
+export type AuthRow = Record<string, unknown> & {
+  id: string;
+  tokenKey: string;
+  password: string;
+  email: string;
+};
 
 /** The `_params` name of a collection's token secret. */
 export function authTokenSecret(collectionId: string): string {
@@ -23,7 +28,8 @@ export function authTokenSecret(collectionId: string): string {
 }
 
 function findById(db: Database, collection: Collection, id: string): AuthRow | undefined {
-  return db.sql.prepare(`SELECT * FROM ${quoteIdent(collection.name)} WHERE id = ?`).get(id) as AuthRow | undefined;
+  return db.sql.prepare(`SELECT * FROM ${quoteIdent(collection.name)} WHERE id = ?`).get(id) as
+    AuthRow | undefined;
 }
 
 /** A fresh auth token for a record, valid for the collection's authToken duration unless given. */
@@ -34,7 +40,11 @@ export function issueRecordToken(
   durationSeconds = collection.auth?.authToken.duration ?? 604800,
 ): Promise<string> {
   const secret = getOrCreateSecret(deps.db, authTokenSecret(collection.id));
-  return signAuthToken({ id: row.id, collectionId: collection.id }, { secret, tokenKey: row.tokenKey }, durationSeconds);
+  return signAuthToken(
+    { id: row.id, collectionId: collection.id },
+    { secret, tokenKey: row.tokenKey },
+    durationSeconds,
+  );
 }
 
 /** The auth record a token belongs to, or null for anything that is not a valid, current token. */
@@ -69,7 +79,9 @@ export async function checkRecordPassword(
   let row: AuthRow | undefined;
   for (const field of fields) {
     row = deps.db.sql
-      .prepare(`SELECT * FROM ${quoteIdent(collection.name)} WHERE ${quoteIdent(field)} = ? COLLATE NOCASE LIMIT 1`)
+      .prepare(
+        `SELECT * FROM ${quoteIdent(collection.name)} WHERE ${quoteIdent(field)} = ? COLLATE NOCASE LIMIT 1`,
+      )
       .get(identity.trim()) as AuthRow | undefined;
     if (row) break;
   }

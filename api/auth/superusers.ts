@@ -4,11 +4,10 @@ import { ApiError, type ErrorData } from '../core/errors';
 import type { EventBus } from '../core/events';
 import { SUPERUSERS } from '../core/http';
 import { getOrCreateSecret } from '../core/secrets';
-import { hashPassword, verifyPassword } from './password';
+import { hashPassword } from './password';
 import {
   countSuperusers,
   findSuperuserByEmail,
-  findSuperuserById,
   insertSuperuser,
   updateSuperuserPassword,
   type SuperuserRow,

@@ -2,14 +2,7 @@ import { crc32 } from 'node:zlib';
 import { ApiError, type ErrorData, type FieldError } from '../core/errors';
 import { formatDateTime } from '../lib/time';
 import { defaultFieldId, normalizeField } from './collection.fields';
-import type {
-  AuthOptions,
-  Collection,
-  CollectionType,
-  Field,
-  RuleName,
-  Schema,
-} from './collection.model';
+import type { AuthOptions, Collection, CollectionType, Field, RuleName, Schema } from './collection.model';
 
 /**
  * Building a valid Collection from client JSON (create, update, import), with PocketBase's system
@@ -24,7 +17,9 @@ export function defaultCollectionId(type: string, name: string): string {
   return `pbc_${crc32(type + name)}`;
 }
 
-function systemField<T extends Field>(field: Omit<T, 'id' | 'system' | 'hidden' | 'presentable'> & Partial<T>): T {
+function systemField<T extends Field>(
+  field: Omit<T, 'id' | 'system' | 'hidden' | 'presentable'> & Partial<T>,
+): T {
   return {
     id: defaultFieldId(field.type, field.name),
     system: true,
@@ -50,7 +45,16 @@ export function systemFields(type: CollectionType): Field[] {
   if (type === 'base') return [id];
   return [
     id,
-    systemField({ name: 'password', type: 'password', hidden: true, required: true, min: 8, max: 0, pattern: '', cost: 0 }),
+    systemField({
+      name: 'password',
+      type: 'password',
+      hidden: true,
+      required: true,
+      min: 8,
+      max: 0,
+      pattern: '',
+      cost: 0,
+    }),
     systemField({
       name: 'tokenKey',
       type: 'text',
@@ -73,7 +77,11 @@ export function defaultAuthOptions(): AuthOptions {
     authRule: '',
     manageRule: null,
     passwordAuth: { enabled: true, identityFields: ['email'] },
-    oauth2: { enabled: false, mappedFields: { id: '', name: '', username: '', avatarURL: '' }, providers: [] },
+    oauth2: {
+      enabled: false,
+      mappedFields: { id: '', name: '', username: '', avatarURL: '' },
+      providers: [],
+    },
     mfa: { enabled: false, duration: 1800, rule: '' },
     otp: { enabled: false, duration: 180, length: 8 },
     authAlert: { enabled: true },
@@ -94,7 +102,13 @@ export function systemIndexes(collection: Pick<Collection, 'id' | 'name' | 'type
   ];
 }
 
-const RESERVED_COLLECTION_NAMES = new Set(['_collections', '_migrations', '_params', 'sqlite_master', 'sqlite_sequence']);
+const RESERVED_COLLECTION_NAMES = new Set([
+  '_collections',
+  '_migrations',
+  '_params',
+  'sqlite_master',
+  'sqlite_sequence',
+]);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -104,18 +118,26 @@ function isObject(v: unknown): v is Record<string, unknown> {
  * The collection `input` describes, merged over `existing` for an update. Throws PocketBase's 400
  * with `data.<key>` errors; what it returns has complete, typed fields and options.
  */
-export function buildCollection(input: unknown, existing: Collection | undefined, schema: Schema): Collection {
+export function buildCollection(
+  input: unknown,
+  existing: Collection | undefined,
+  schema: Schema,
+): Collection {
   if (!isObject(input)) throw ApiError.badRequest('Failed to load the submitted data.');
   const errors: ErrorData = {};
   const type = (existing?.type ?? input['type'] ?? 'base') as CollectionType;
   if (!['base', 'auth', 'view'].includes(type)) {
     errors['type'] = { code: 'validation_in_invalid', message: 'Must be a valid value.' };
   } else if (existing && input['type'] !== undefined && input['type'] !== existing.type) {
-    errors['type'] = { code: 'validation_collection_type_change', message: 'Collection type cannot be changed.' };
+    errors['type'] = {
+      code: 'validation_collection_type_change',
+      message: 'Collection type cannot be changed.',
+    };
   }
   const name = input['name'] ?? existing?.name;
   checkName(name, existing, schema, errors);
-  const id = existing?.id ?? (typeof input['id'] === 'string' && input['id'] !== '' ? input['id'] : undefined);
+  const id =
+    existing?.id ?? (typeof input['id'] === 'string' && input['id'] !== '' ? input['id'] : undefined);
   if (!existing && id !== undefined && (!/^\w{1,100}$/.test(id) || schema.find(id))) {
     errors['id'] = { code: 'validation_invalid_value', message: 'The id is invalid or already taken.' };
   }
@@ -142,7 +164,10 @@ export function buildCollection(input: unknown, existing: Collection | undefined
       collection[rule] = value;
     }
     if (existing?.system && existing[rule] !== collection[rule] && existing.name === '_superusers') {
-      errors[rule] = { code: 'validation_system_rule_change', message: 'System collection rules cannot be changed.' };
+      errors[rule] = {
+        code: 'validation_system_rule_change',
+        message: 'System collection rules cannot be changed.',
+      };
     }
   }
   if (type === 'view') {
@@ -155,14 +180,20 @@ export function buildCollection(input: unknown, existing: Collection | undefined
     collection.fields = buildFields(input['fields'], existing, type, errors);
     const indexes = input['indexes'] ?? existing?.indexes ?? [];
     if (!Array.isArray(indexes) || indexes.some((i) => typeof i !== 'string')) {
-      errors['indexes'] = { code: 'validation_invalid_value', message: 'Must be a list of index definitions.' };
+      errors['indexes'] = {
+        code: 'validation_invalid_value',
+        message: 'Must be a list of index definitions.',
+      };
     } else {
       collection.indexes = indexes as string[];
     }
   }
   if (type === 'auth') collection.auth = buildAuthOptions(input, existing?.auth, errors);
   if (Object.keys(errors).length > 0) {
-    throw ApiError.badRequest(existing ? 'Failed to update collection.' : 'Failed to create collection.', errors);
+    throw ApiError.badRequest(
+      existing ? 'Failed to update collection.' : 'Failed to create collection.',
+      errors,
+    );
   }
   return collection;
 }
@@ -173,13 +204,19 @@ function checkName(name: unknown, existing: Collection | undefined, schema: Sche
   } else if (name.length > 100 || !COLLECTION_NAME_PATTERN.test(name)) {
     errors['name'] = { code: 'validation_match_invalid', message: 'Must be in a valid format.' };
   } else if (existing?.system && name !== existing.name) {
-    errors['name'] = { code: 'validation_system_collection_rename', message: 'System collections cannot be renamed.' };
+    errors['name'] = {
+      code: 'validation_system_collection_rename',
+      message: 'System collections cannot be renamed.',
+    };
   } else if (RESERVED_COLLECTION_NAMES.has(name.toLowerCase()) || name.toLowerCase().startsWith('sqlite_')) {
     errors['name'] = { code: 'validation_not_in_invalid', message: 'The name is reserved.' };
   } else {
     const other = schema.find(name);
     if (other && other.id !== existing?.id) {
-      errors['name'] = { code: 'validation_collection_name_exists', message: 'Collection name must be unique (case insensitive).' };
+      errors['name'] = {
+        code: 'validation_collection_name_exists',
+        message: 'Collection name must be unique (case insensitive).',
+      };
     }
   }
 }
@@ -212,7 +249,11 @@ function buildFields(
   for (const sys of system) {
     const given = fields.find((f) => f.name === sys.name);
     const kept = existing?.fields.find((f) => f.name === sys.name);
-    merged.push(given && given.type === sys.type ? ({ ...given, ...pickSystem(sys), system: true } as Field) : (kept ?? sys));
+    merged.push(
+      given && given.type === sys.type
+        ? ({ ...given, ...pickSystem(sys), system: true } as Field)
+        : (kept ?? sys),
+    );
   }
   for (const f of fields) if (!system.some((s) => s.name === f.name)) merged.push(f);
   const seenNames = new Map<string, number>();
@@ -220,14 +261,19 @@ function buildFields(
   merged.forEach((f, i) => {
     const key = f.name.toLowerCase();
     if (seenNames.has(key) || seenIds.has(f.id)) {
-      fieldErrors[String(i)] = { name: { code: 'validation_duplicated_field_name', message: 'Duplicated or invalid field name.' } };
+      fieldErrors[String(i)] = {
+        name: { code: 'validation_duplicated_field_name', message: 'Duplicated or invalid field name.' },
+      };
     }
     seenNames.set(key, i);
     seenIds.add(f.id);
   });
   for (const removed of input === undefined ? [] : (existing?.fields ?? [])) {
     if (removed.system && !fields.some((f) => f.id === removed.id || f.name === removed.name)) {
-      fieldErrors['system'] = { code: 'validation_system_field_removal', message: `System field ${removed.name} cannot be removed.` } as FieldError;
+      fieldErrors['system'] = {
+        code: 'validation_system_field_removal',
+        message: `System field ${removed.name} cannot be removed.`,
+      } as FieldError;
     }
   }
   if (Object.keys(fieldErrors).length > 0) errors['fields'] = fieldErrors;
@@ -238,17 +284,23 @@ function buildFields(
 function pickSystem(sys: Field): Partial<Field> {
   const out: Record<string, unknown> = { type: sys.type, name: sys.name };
   if (sys.name === 'id') Object.assign(out, { primaryKey: true, required: true, hidden: false });
-  if (sys.name === 'password' || sys.name === 'tokenKey') Object.assign(out, { hidden: true, required: true });
+  if (sys.name === 'password' || sys.name === 'tokenKey')
+    Object.assign(out, { hidden: true, required: true });
   if (sys.name === 'email') Object.assign(out, { hidden: false });
   return out as Partial<Field>;
 }
 
-function buildAuthOptions(input: Record<string, unknown>, existing: AuthOptions | undefined, errors: ErrorData): AuthOptions {
+function buildAuthOptions(
+  input: Record<string, unknown>,
+  existing: AuthOptions | undefined,
+  errors: ErrorData,
+): AuthOptions {
   const options = structuredClone(existing ?? defaultAuthOptions());
   for (const key of ['authRule', 'manageRule'] as const) {
     if (!(key in input)) continue;
     const v = input[key];
-    if (v !== null && typeof v !== 'string') errors[key] = { code: 'validation_invalid_value', message: 'Must be a filter text or null.' };
+    if (v !== null && typeof v !== 'string')
+      errors[key] = { code: 'validation_invalid_value', message: 'Must be a filter text or null.' };
     else options[key] = v;
   }
   for (const key of Object.keys(options) as (keyof AuthOptions)[]) {
@@ -261,7 +313,12 @@ function buildAuthOptions(input: Record<string, unknown>, existing: AuthOptions 
     // Known keys keep their type; anything else is ignored (the accounts issue fills these in).
     const target = options[key] as Record<string, unknown>;
     for (const [k, value] of Object.entries(v)) {
-      if (k in target && typeof value === typeof target[k] && Array.isArray(value) === Array.isArray(target[k])) target[k] = value;
+      if (
+        k in target &&
+        typeof value === typeof target[k] &&
+        Array.isArray(value) === Array.isArray(target[k])
+      )
+        target[k] = value;
     }
   }
   return options;

@@ -136,7 +136,10 @@ const RESERVED_FIELD_NAMES = new Set(['expand', 'collectionid', 'collectionname'
  * A complete field from client JSON, or errors keyed by option. `existing` is the field with the same
  * id (or name) in the saved collection: its id is kept and its type may not change.
  */
-export function normalizeField(input: unknown, existing: Field | undefined): { field?: Field; errors: ErrorData } {
+export function normalizeField(
+  input: unknown,
+  existing: Field | undefined,
+): { field?: Field; errors: ErrorData } {
   const errors: Record<string, FieldError> = {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { errors: { type: invalid('Each field must be an object.') } };
@@ -173,7 +176,10 @@ export function normalizeField(input: unknown, existing: Field | undefined): { f
     hidden: bool()(raw, 'hidden', errors),
     presentable: bool()(raw, 'presentable', errors),
   };
-  if (typeof field['id'] === 'string' && (field['id'].length > 100 || !FIELD_NAME_PATTERN.test(field['id']))) {
+  if (
+    typeof field['id'] === 'string' &&
+    (field['id'].length > 100 || !FIELD_NAME_PATTERN.test(field['id']))
+  ) {
     errors['id'] = { code: 'validation_match_invalid', message: 'Must be in a valid format.' };
   }
   for (const [key, check] of Object.entries(OPTIONS[type as FieldType])) field[key] = check(raw, key, errors);
@@ -183,8 +189,17 @@ export function normalizeField(input: unknown, existing: Field | undefined): { f
 
 function checkRanges(field: Raw, errors: Record<string, FieldError>): void {
   const { min, max } = field;
-  if (typeof min === 'number' && typeof max === 'number' && max !== 0 && min > max && field['type'] !== 'date') {
-    errors['max'] = { code: 'validation_min_greater_equal_than_required', message: 'Must be no less than min.' };
+  if (
+    typeof min === 'number' &&
+    typeof max === 'number' &&
+    max !== 0 &&
+    min > max &&
+    field['type'] !== 'date'
+  ) {
+    errors['max'] = {
+      code: 'validation_min_greater_equal_than_required',
+      message: 'Must be no less than min.',
+    };
   }
   if (field['type'] === 'select' && (field['values'] as string[]).length === 0) {
     errors['values'] = { code: 'validation_required', message: 'Cannot be blank.' };

@@ -178,7 +178,9 @@ export type RuleName = 'listRule' | 'viewRule' | 'createRule' | 'updateRule' | '
 
 /** A field is multi-valued (a JSON array column) when it can hold more than one value. */
 export function isMultiple(field: Field): boolean {
-  return (field.type === 'select' || field.type === 'file' || field.type === 'relation') && field.maxSelect > 1;
+  return (
+    (field.type === 'select' || field.type === 'file' || field.type === 'relation') && field.maxSelect > 1
+  );
 }
 
 export function findField(collection: Collection, name: string): Field | undefined {

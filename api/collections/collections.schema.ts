@@ -54,7 +54,10 @@ function createIndexes(sql: BetterSqlite3.Database, collection: Collection): voi
   collection.indexes.forEach((text, i) => {
     const parsed = parseIndex(text);
     if (!parsed) {
-      errors[String(i)] = { code: 'validation_invalid_index_expression', message: 'Invalid CREATE INDEX expression.' };
+      errors[String(i)] = {
+        code: 'validation_invalid_index_expression',
+        message: 'Invalid CREATE INDEX expression.',
+      };
       return;
     }
     collection.indexes[i] = buildIndex(parsed, collection.name);
@@ -67,7 +70,8 @@ function createIndexes(sql: BetterSqlite3.Database, collection: Collection): voi
       };
     }
   });
-  if (Object.keys(errors).length > 0) throw ApiError.badRequest('Failed to save collection.', { indexes: errors });
+  if (Object.keys(errors).length > 0)
+    throw ApiError.badRequest('Failed to save collection.', { indexes: errors });
 }
 
 function dropIndexes(sql: BetterSqlite3.Database, collection: Collection): void {
@@ -78,12 +82,18 @@ function dropIndexes(sql: BetterSqlite3.Database, collection: Collection): void 
 }
 
 /** Creates the table (or view) of a new collection, with its indexes. */
-export function createCollectionTable(sql: BetterSqlite3.Database, collection: Collection, schema: Schema): void {
+export function createCollectionTable(
+  sql: BetterSqlite3.Database,
+  collection: Collection,
+  schema: Schema,
+): void {
   if (collection.type === 'view') {
     saveView(sql, collection, undefined, schema);
     return;
   }
-  sql.exec(`CREATE TABLE ${quoteIdent(collection.name)} (${collection.fields.map(columnDefinition).join(', ')})`);
+  sql.exec(
+    `CREATE TABLE ${quoteIdent(collection.name)} (${collection.fields.map(columnDefinition).join(', ')})`,
+  );
   createIndexes(sql, collection);
 }
 
@@ -106,7 +116,8 @@ export function syncCollectionTable(
   const table = quoteIdent(next.name);
   if (old.name !== next.name) sql.exec(`ALTER TABLE ${quoteIdent(old.name)} RENAME TO ${table}`);
   for (const f of old.fields) {
-    if (!next.fields.some((n) => n.id === f.id)) sql.exec(`ALTER TABLE ${table} DROP COLUMN ${quoteIdent(f.name)}`);
+    if (!next.fields.some((n) => n.id === f.id))
+      sql.exec(`ALTER TABLE ${table} DROP COLUMN ${quoteIdent(f.name)}`);
   }
   // Renames in two steps through temporary names, so swapping two names cannot collide.
   const renamed = next.fields.filter((n) => {
@@ -115,9 +126,12 @@ export function syncCollectionTable(
   });
   for (const n of renamed) {
     const before = old.fields.find((f) => f.id === n.id)!;
-    sql.exec(`ALTER TABLE ${table} RENAME COLUMN ${quoteIdent(before.name)} TO ${quoteIdent(`_tmp_${n.id}`)}`);
+    sql.exec(
+      `ALTER TABLE ${table} RENAME COLUMN ${quoteIdent(before.name)} TO ${quoteIdent(`_tmp_${n.id}`)}`,
+    );
   }
-  for (const n of renamed) sql.exec(`ALTER TABLE ${table} RENAME COLUMN ${quoteIdent(`_tmp_${n.id}`)} TO ${quoteIdent(n.name)}`);
+  for (const n of renamed)
+    sql.exec(`ALTER TABLE ${table} RENAME COLUMN ${quoteIdent(`_tmp_${n.id}`)} TO ${quoteIdent(n.name)}`);
   for (const n of next.fields) {
     const before = old.fields.find((f) => f.id === n.id);
     const column = quoteIdent(n.name);
@@ -126,7 +140,9 @@ export function syncCollectionTable(
     } else if (isMultiple(before) && !isMultiple(n)) {
       sql.exec(`UPDATE ${table} SET ${column} = COALESCE(json_extract(${column}, '$[#-1]'), '')`);
     } else if (!isMultiple(before) && isMultiple(n)) {
-      sql.exec(`UPDATE ${table} SET ${column} = CASE WHEN ${column} = '' OR ${column} IS NULL THEN '[]' ELSE json_array(${column}) END`);
+      sql.exec(
+        `UPDATE ${table} SET ${column} = CASE WHEN ${column} = '' OR ${column} IS NULL THEN '[]' ELSE json_array(${column}) END`,
+      );
     }
   }
   createIndexes(sql, next);
@@ -152,12 +168,18 @@ function saveView(
     stmt = sql.prepare(query);
   } catch (err) {
     throw ApiError.badRequest('Failed to save collection.', {
-      viewQuery: { code: 'validation_invalid_view_query', message: `Invalid query: ${(err as Error).message}.` },
+      viewQuery: {
+        code: 'validation_invalid_view_query',
+        message: `Invalid query: ${(err as Error).message}.`,
+      },
     });
   }
   if (!stmt.reader || !/^\s*(SELECT|WITH)\b/i.test(query)) {
     throw ApiError.badRequest('Failed to save collection.', {
-      viewQuery: { code: 'validation_invalid_view_query', message: 'The query must be a single SELECT statement.' },
+      viewQuery: {
+        code: 'validation_invalid_view_query',
+        message: 'The query must be a single SELECT statement.',
+      },
     });
   }
   const columns = stmt.columns();
@@ -185,10 +207,32 @@ function viewField(
   const previous = old?.fields.find((f) => f.name === column.name);
   const base = { system: false, hidden: false, presentable: false, name: column.name };
   if (column.name === 'id') {
-    return { ...base, id: defaultFieldId('text', 'id'), type: 'text', system: true, required: true, primaryKey: true, min: 0, max: 0, pattern: '', autogeneratePattern: '' };
+    return {
+      ...base,
+      id: defaultFieldId('text', 'id'),
+      type: 'text',
+      system: true,
+      required: true,
+      primaryKey: true,
+      min: 0,
+      max: 0,
+      pattern: '',
+      autogeneratePattern: '',
+    };
   }
   if (origin && origin.type !== 'password') {
-    return { ...origin, name: column.name, system: false, id: previous?.id ?? defaultFieldId(origin.type, column.name) } as Field;
+    return {
+      ...origin,
+      name: column.name,
+      system: false,
+      id: previous?.id ?? defaultFieldId(origin.type, column.name),
+    } as Field;
   }
-  return { ...base, id: previous?.id ?? defaultFieldId('json', column.name), type: 'json', required: false, maxSize: 1 };
+  return {
+    ...base,
+    id: previous?.id ?? defaultFieldId('json', column.name),
+    type: 'json',
+    required: false,
+    maxSize: 1,
+  };
 }

@@ -41,7 +41,8 @@ export function toCollectionJSON(c: Collection): Record<string, unknown> {
 function checkReferences(collection: Collection, schema: Schema, existing: Collection | undefined): void {
   const errors: ErrorData = {};
   const rules: [string, string | null][] = RULES.map((r) => [r, collection[r]]);
-  if (collection.auth) rules.push(['authRule', collection.auth.authRule], ['manageRule', collection.auth.manageRule]);
+  if (collection.auth)
+    rules.push(['authRule', collection.auth.authRule], ['manageRule', collection.auth.manageRule]);
   for (const [name, rule] of rules) {
     if (rule === null || rule.trim() === '') continue;
     try {
@@ -64,7 +65,10 @@ function checkReferences(collection: Collection, schema: Schema, existing: Colle
     const target = schema.find(f.collectionId);
     if (!target) {
       fieldErrors[String(i)] = {
-        collectionId: { code: 'validation_missing_collection', message: 'The related collection does not exist.' },
+        collectionId: {
+          code: 'validation_missing_collection',
+          message: 'The related collection does not exist.',
+        },
       };
     } else {
       f.collectionId = target.id;
@@ -72,7 +76,10 @@ function checkReferences(collection: Collection, schema: Schema, existing: Colle
   });
   if (Object.keys(fieldErrors).length > 0) errors['fields'] = fieldErrors;
   if (Object.keys(errors).length > 0) {
-    throw ApiError.badRequest(existing ? 'Failed to update collection.' : 'Failed to create collection.', errors);
+    throw ApiError.badRequest(
+      existing ? 'Failed to update collection.' : 'Failed to create collection.',
+      errors,
+    );
   }
 }
 
@@ -112,7 +119,11 @@ export function deleteCollection(deps: CollectionDeps, collection: Collection): 
   if (collection.system) throw ApiError.badRequest(`System collection ${collection.name} cannot be deleted.`);
   const referrers = deps.collections
     .all()
-    .filter((c) => c.id !== collection.id && c.fields.some((f) => f.type === 'relation' && f.collectionId === collection.id));
+    .filter(
+      (c) =>
+        c.id !== collection.id &&
+        c.fields.some((f) => f.type === 'relation' && f.collectionId === collection.id),
+    );
   if (referrers.length > 0) {
     throw ApiError.badRequest(
       `Failed to delete the collection: it is referenced by ${referrers.map((c) => c.name).join(', ')}.`,
@@ -156,7 +167,18 @@ export function importCollections(deps: CollectionDeps, list: unknown, deleteMis
         try {
           if (!existing) {
             const raw = item as Record<string, unknown>;
-            const bare = { ...raw, fields: (raw['fields'] as unknown[] | undefined)?.filter((f) => (f as { type?: string }).type !== 'relation'), listRule: null, viewRule: null, createRule: null, updateRule: null, deleteRule: null, indexes: [] };
+            const bare = {
+              ...raw,
+              fields: (raw['fields'] as unknown[] | undefined)?.filter(
+                (f) => (f as { type?: string }).type !== 'relation',
+              ),
+              listRule: null,
+              viewRule: null,
+              createRule: null,
+              updateRule: null,
+              deleteRule: null,
+              indexes: [],
+            };
             if (raw['type'] !== 'view') pending[i] = [item, saveCollection(deps, bare)];
           }
         } catch (err) {
@@ -192,7 +214,9 @@ function withSystemFieldsOf(item: unknown, existing: Collection | undefined): un
   const raw = item as Record<string, unknown>;
   if (!existing || !Array.isArray(raw['fields'])) return item;
   const given = raw['fields'] as { id?: unknown; name?: unknown }[];
-  const missing = existing.fields.filter((f) => f.system && !given.some((g) => g.id === f.id || g.name === f.name));
+  const missing = existing.fields.filter(
+    (f) => f.system && !given.some((g) => g.id === f.id || g.name === f.name),
+  );
   return { ...raw, fields: [...missing, ...given] };
 }
 

@@ -61,7 +61,9 @@ function fromRow(row: CollectionRow): Collection {
 }
 
 export function readCollections(sql: BetterSqlite3.Database): Collection[] {
-  return (sql.prepare('SELECT * FROM _collections ORDER BY created, rowid').all() as CollectionRow[]).map(fromRow);
+  return (sql.prepare('SELECT * FROM _collections ORDER BY created, rowid').all() as CollectionRow[]).map(
+    fromRow,
+  );
 }
 
 export function writeCollection(sql: BetterSqlite3.Database, c: Collection): void {

@@ -82,13 +82,26 @@ export function register(app: ApiApp, deps: Deps): void {
   });
 }
 
-const COLLECTION_FILTER_FIELDS = new Set(['id', 'name', 'type', 'system', 'created', 'updated', 'listRule', 'viewRule', 'createRule', 'updateRule', 'deleteRule']);
+const COLLECTION_FILTER_FIELDS = new Set([
+  'id',
+  'name',
+  'type',
+  'system',
+  'created',
+  'updated',
+  'listRule',
+  'viewRule',
+  'createRule',
+  'updateRule',
+  'deleteRule',
+]);
 
 /** `?filter=` over the collection list, compiled like any filter against `_collections`. */
 function filterCollections(deps: Deps, list: Collection[], filter: string): Collection[] {
   const resolver: FieldResolver = {
     resolve(identifier) {
-      if (!COLLECTION_FILTER_FIELDS.has(identifier)) throw new FilterError(`Invalid filter: unknown field "${identifier}".`);
+      if (!COLLECTION_FILTER_FIELDS.has(identifier))
+        throw new FilterError(`Invalid filter: unknown field "${identifier}".`);
       return { sql: quoteIdent(identifier) };
     },
   };
@@ -107,7 +120,10 @@ function filterCollections(deps: Deps, list: Collection[], filter: string): Coll
 }
 
 function sortCollections(list: Collection[], sort: string): Collection[] {
-  const keys = sort.split(',').map((s) => s.trim()).filter(Boolean);
+  const keys = sort
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return list.sort((a, b) => {
     for (const key of keys) {
       const desc = key.startsWith('-');

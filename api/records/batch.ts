@@ -70,7 +70,8 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
     const deadline = Date.now() + deps.settings.get('batch.timeout') * 1000;
     const results = deps.db.transaction(() =>
       items.map((item, i) => {
-        if (Date.now() > deadline) throw batchFailure(i, new ApiError(400, 'Batch transaction timed out.').toJSON());
+        if (Date.now() > deadline)
+          throw batchFailure(i, new ApiError(400, 'Batch transaction timed out.').toJSON());
         try {
           return runItem(c, item);
         } catch (err) {
@@ -83,7 +84,8 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
   });
 
   async function parseItem(raw: unknown): Promise<BatchItem> {
-    if (typeof raw !== 'object' || raw === null) throw ApiError.badRequest('Each batch request must be an object.');
+    if (typeof raw !== 'object' || raw === null)
+      throw ApiError.badRequest('Each batch request must be an object.');
     const { method, url, body } = raw as Record<string, unknown>;
     if (typeof method !== 'string' || typeof url !== 'string') {
       throw ApiError.badRequest('Each batch request needs a method and a url.');
@@ -97,7 +99,8 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
     if (!collection) throw ApiError.notFound('Missing collection context.');
     let input: Record<string, unknown> = {};
     if (body instanceof FormData) input = formToBody(body);
-    else if (typeof body === 'object' && body !== null && !Array.isArray(body)) input = body as Record<string, unknown>;
+    else if (typeof body === 'object' && body !== null && !Array.isArray(body))
+      input = body as Record<string, unknown>;
     return {
       method: verb,
       path: parsed.pathname,
@@ -114,10 +117,16 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
     request.info.query = item.query;
     request.info.method = item.method;
     const respond = (row: Parameters<typeof present>[3][number]) =>
-      present(deps, c, item.collection, [row], request, { expand: item.query['expand'], fields: item.query['fields'] })[0];
+      present(deps, c, item.collection, [row], request, {
+        expand: item.query['expand'],
+        fields: item.query['fields'],
+      })[0];
     switch (item.method) {
       case 'POST':
-        return { status: 200, body: respond(createRecordNow(deps, item.collection, item.body, request, item.hashes)) };
+        return {
+          status: 200,
+          body: respond(createRecordNow(deps, item.collection, item.body, request, item.hashes)),
+        };
       case 'PUT': {
         // Upsert: update when the body's id names an existing record, create otherwise.
         const id = typeof item.body['id'] === 'string' ? item.body['id'] : '';
@@ -127,12 +136,28 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
           });
         }
         const row = findRow(deps.db, item.collection, id)
-          ? updateRecordNow(deps, item.collection, id, item.body, { ...request, info: { ...request.info, method: 'PATCH' } }, item.hashes)
-          : createRecordNow(deps, item.collection, item.body, { ...request, info: { ...request.info, method: 'POST' } }, item.hashes);
+          ? updateRecordNow(
+              deps,
+              item.collection,
+              id,
+              item.body,
+              { ...request, info: { ...request.info, method: 'PATCH' } },
+              item.hashes,
+            )
+          : createRecordNow(
+              deps,
+              item.collection,
+              item.body,
+              { ...request, info: { ...request.info, method: 'POST' } },
+              item.hashes,
+            );
         return { status: 200, body: respond(row) };
       }
       case 'PATCH':
-        return { status: 200, body: respond(updateRecordNow(deps, item.collection, item.id!, item.body, request, item.hashes)) };
+        return {
+          status: 200,
+          body: respond(updateRecordNow(deps, item.collection, item.id!, item.body, request, item.hashes)),
+        };
       default:
         deleteRecord(deps, item.collection, item.id!, request);
         return { status: 204, body: null };

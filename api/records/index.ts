@@ -76,4 +76,3 @@ export function register(app: ApiApp, deps: Deps): void {
 
   registerBatch(app, deps);
 }
-

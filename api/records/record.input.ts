@@ -53,7 +53,11 @@ function applyModifier(field: Field, current: Stored, raw: unknown, modifier: Mo
  * The row `input` makes of `base` (the stored row for an update, null for a create). Unknown keys are
  * ignored, as PocketBase does; `passwordConfirm` is checked against `password` on auth collections.
  */
-export function applyInput(collection: Collection, base: Row | null, input: Record<string, unknown>): AppliedInput {
+export function applyInput(
+  collection: Collection,
+  base: Row | null,
+  input: Record<string, unknown>,
+): AppliedInput {
   const isNew = base === null;
   const row: Row = {};
   for (const f of collection.fields) row[f.name] = base ? base[f.name] : zeroValue(f);
@@ -66,7 +70,8 @@ export function applyInput(collection: Collection, base: Row | null, input: Reco
     const field = findField(collection, name);
     if (!field || isManaged(collection, field)) continue;
     if (field.name === 'id' && !isNew) {
-      if (raw !== base['id']) errors['id'] = { code: 'validation_pk_change', message: 'The record primary key cannot be changed.' };
+      if (raw !== base['id'])
+        errors['id'] = { code: 'validation_pk_change', message: 'The record primary key cannot be changed.' };
       continue;
     }
     if (field.type === 'password') {
@@ -79,12 +84,23 @@ export function applyInput(collection: Collection, base: Row | null, input: Reco
       if (error) errors[field.name] = error;
       continue;
     }
-    if (field.type === 'file' && modifier === 'set' && raw !== null && raw !== '' && !(Array.isArray(raw) && raw.length === 0)) {
+    if (
+      field.type === 'file' &&
+      modifier === 'set' &&
+      raw !== null &&
+      raw !== '' &&
+      !(Array.isArray(raw) && raw.length === 0)
+    ) {
       // Uploads arrive with the files capability; until then only keeping or clearing names works.
-      const current = toList(isMultiple(field) ? JSON.parse(String(row[field.name] ?? '[]')) : row[field.name]);
+      const current = toList(
+        isMultiple(field) ? JSON.parse(String(row[field.name] ?? '[]')) : row[field.name],
+      );
       const wanted = toList(raw);
       if (wanted.some((n) => !current.includes(n))) {
-        errors[field.name] = { code: 'validation_invalid_file', message: 'File uploads are not supported yet.' };
+        errors[field.name] = {
+          code: 'validation_invalid_file',
+          message: 'File uploads are not supported yet.',
+        };
         continue;
       }
     }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMultiple, type Collection, type Field, type Schema } from '../collections/collection.model';
 import { FilterError } from '../lib/filter';
@@ -425,6 +426,13 @@ describe('rules next to filters, create rules', () => {
     expect(db.prepare(sql).all(params.values)).toEqual([{ id: 'new1' }]);
   });
 
+  it('a back relation through a unique single relation needs no every-value subquery', () => {
+    expect(compileRecordFilter("author.profiles_via_user.bio = 'hi'", context()).where).not.toContain(
+      'NOT EXISTS',
+    );
+    expect(compileRecordFilter("comments_via_post.message = 'hi'", context()).where).toContain('NOT EXISTS');
+  });
+
   it('values never become SQL text', () => {
     const ctx = context({ auth: u1, body: { title: "x'); DROP TABLE posts; --" } });
     const { where } = compileRecordFilter(
@@ -434,6 +442,97 @@ describe('rules next to filters, create rules', () => {
     expect(where).not.toContain('DROP');
     expect(where).not.toContain('Robert');
     expect(Object.values(ctx.params.values)).toContain('Robert"); --');
+  });
+});
+
+describe('any identifier', () => {
+  const PARTS = [
+    ...['@request', '@collection', 'auth', 'body', 'query', 'headers', 'method', 'context', 'users', 'posts'],
+    ...[
+      'tags',
+      'comments',
+      'comments_via_post',
+      'profiles_via_user',
+      'posts_via_author',
+      'author',
+      'manager',
+    ],
+    ...[
+      'roles',
+      'labels',
+      'title',
+      'note',
+      'secret',
+      'password',
+      'tokenKey',
+      'email',
+      'data',
+      'id',
+      'a',
+      '0',
+    ],
+    ...['each', 'length', 'lower', 'isset', 'changed', 'nope', 'collectionName', 'x'],
+  ];
+  const randomPath = fc
+    .tuple(
+      fc.constantFrom(...PARTS),
+      fc.array(fc.tuple(fc.constantFrom('.', ':'), fc.constantFrom(...PARTS)), { maxLength: 5 }),
+    )
+    .map(([first, rest]) => first + rest.map(([sep, part]) => sep + part).join(''));
+  const likelyPath = fc
+    .tuple(
+      fc.constantFrom(
+        '',
+        '@request.auth.',
+        '@request.body.',
+        '@collection.posts.',
+        '@collection.users:u.',
+        'author.',
+        'tags.',
+      ),
+      fc.constantFrom(
+        'id',
+        'title',
+        'name',
+        'label',
+        'roles',
+        'labels',
+        'tags',
+        'author',
+        'manager',
+        'data',
+        'email',
+        'views',
+      ),
+      fc.constantFrom('', '', '', ':each', ':length', ':lower', ':isset', ':changed', '.a', '.name'),
+    )
+    .map((parts) => parts.join(''));
+  const identifier = fc.oneof(randomPath, likelyPath, likelyPath).filter((id) => /^[A-Za-z_@]/.test(id));
+  const request = fc.record({
+    auth: fc.constantFrom(null, u1, u2),
+    body: fc.constantFrom({}, { title: 'x', tags: ['t1'], author: 'u1', labels: 'a', data: { a: [1] } }),
+    hidden: fc.boolean(),
+  });
+
+  it('resolves or fails with FilterError, and what resolves runs', () => {
+    fc.assert(
+      fc.property(
+        identifier,
+        fc.constantFrom('=', '?=', '!=', '~', '?>'),
+        fc.oneof(identifier, fc.constant("'v'")),
+        request,
+        (left, op, right, o) => {
+          let result: string[] | undefined;
+          try {
+            result = ids(`${left} ${op} ${right}`, o);
+          } catch (e) {
+            if (!(e instanceof FilterError)) throw e;
+          }
+          expect(result === undefined || Array.isArray(result)).toBe(true);
+        },
+      ),
+      { numRuns: 1500 },
+    );
   });
 });
 

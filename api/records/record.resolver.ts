@@ -112,7 +112,7 @@ class RecordFieldResolver implements FieldResolver {
         throw fail(`the @collection alias ${JSON.stringify(alias)} is used for two collections.`);
       this.#collectionAliases.set(alias, collection.id);
     }
-    const key = alias !== undefined ? `@:${alias}` : `@${collection.name}`;
+    const key = alias !== undefined ? `@@${alias}` : `@${collection.name}`;
     return this.#walker.walk(
       this.#joinedWalk(collection, key, () => '', true),
       props.slice(2),

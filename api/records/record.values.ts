@@ -112,7 +112,11 @@ export function exportValue(field: Field, stored: unknown): unknown {
     case 'bool':
       return stored === 1 || stored === '1' || stored === true;
     case 'json':
-      return stored === null || stored === undefined ? null : typeof stored === 'string' ? parseJson(stored, stored) : stored;
+      return stored === null || stored === undefined
+        ? null
+        : typeof stored === 'string'
+          ? parseJson(stored, stored)
+          : stored;
     default:
       return stored ?? '';
   }
@@ -159,7 +163,8 @@ function isBlank(field: Field, v: Stored): boolean {
 
 /** PocketBase's checks of one stored value against its field; null when it is fine. */
 export function validateValue(field: Field, v: Stored): FieldError | null {
-  if ('required' in field && field.required && isBlank(field, v)) return err('validation_required', 'Cannot be blank.');
+  if ('required' in field && field.required && isBlank(field, v))
+    return err('validation_required', 'Cannot be blank.');
   // A zero value is "no value": only `required` applies to it (PocketBase skips min/max for 0 too).
   if (isBlank(field, v)) return null;
   switch (field.type) {
@@ -168,7 +173,9 @@ export function validateValue(field: Field, v: Stored): FieldError | null {
       const length = [...String(v)].length;
       const max = field.type === 'text' && field.max === 0 ? DEFAULT_TEXT_MAX : field.max;
       if (field.min > 0 && length < field.min) {
-        return err('validation_min_text_constraint', `Must be at least ${field.min} character(s).`, { min: field.min });
+        return err('validation_min_text_constraint', `Must be at least ${field.min} character(s).`, {
+          min: field.min,
+        });
       }
       if (max > 0 && length > max) {
         return err('validation_max_text_constraint', `Must be no more than ${max} character(s).`, { max });
@@ -180,10 +187,14 @@ export function validateValue(field: Field, v: Stored): FieldError | null {
     }
     case 'number': {
       const n = Number(v);
-      if (!Number.isFinite(n)) return err('validation_not_a_number', 'The submitted number is not properly formatted.');
-      if (field.onlyInt && !Number.isInteger(n)) return err('validation_only_int_constraint', 'Decimal numbers are not allowed.');
+      if (!Number.isFinite(n))
+        return err('validation_not_a_number', 'The submitted number is not properly formatted.');
+      if (field.onlyInt && !Number.isInteger(n))
+        return err('validation_only_int_constraint', 'Decimal numbers are not allowed.');
       if (field.min !== null && n < field.min) {
-        return err('validation_min_number_constraint', `Must be larger than ${field.min}.`, { min: field.min });
+        return err('validation_min_number_constraint', `Must be larger than ${field.min}.`, {
+          min: field.min,
+        });
       }
       if (field.max !== null && n > field.max) {
         return err('validation_max_number_constraint', `Must be less than ${field.max}.`, { max: field.max });
@@ -192,7 +203,8 @@ export function validateValue(field: Field, v: Stored): FieldError | null {
     }
     case 'email': {
       const text = String(v);
-      if (text.length > 255 || !EMAIL.test(text)) return err('validation_is_email', 'Must be a valid email address.');
+      if (text.length > 255 || !EMAIL.test(text))
+        return err('validation_is_email', 'Must be a valid email address.');
       return checkDomains(domainOf(text), field, 'validation_email_domain_not_allowed');
     }
     case 'url': {
@@ -202,34 +214,44 @@ export function validateValue(field: Field, v: Stored): FieldError | null {
       } catch {
         return err('validation_invalid_url', 'Must be a valid URL.');
       }
-      if (!['http:', 'https:'].includes(url.protocol) || !url.hostname) return err('validation_invalid_url', 'Must be a valid URL.');
+      if (!['http:', 'https:'].includes(url.protocol) || !url.hostname)
+        return err('validation_invalid_url', 'Must be a valid URL.');
       return checkDomains(url.hostname.toLowerCase(), field, 'validation_url_domain_not_allowed');
     }
     case 'editor': {
       const max = field.maxSize || DEFAULT_EDITOR_MAX_SIZE;
       if (Buffer.byteLength(String(v)) > max) {
-        return err('validation_content_size_limit', `The maximum allowed content size is ${max} bytes.`, { maxSize: max });
+        return err('validation_content_size_limit', `The maximum allowed content size is ${max} bytes.`, {
+          maxSize: max,
+        });
       }
       return null;
     }
     case 'date': {
       const text = String(v);
-      if (field.min && text < field.min) return err('validation_min_greater_equal_than_required', `Must be no earlier than ${field.min}.`);
-      if (field.max && text > field.max) return err('validation_max_less_equal_than_required', `Must be no later than ${field.max}.`);
+      if (field.min && text < field.min)
+        return err('validation_min_greater_equal_than_required', `Must be no earlier than ${field.min}.`);
+      if (field.max && text > field.max)
+        return err('validation_max_less_equal_than_required', `Must be no later than ${field.max}.`);
       return null;
     }
     case 'json': {
       const max = field.maxSize || DEFAULT_JSON_MAX_SIZE;
       if (Buffer.byteLength(String(v)) > max) {
-        return err('validation_json_size_limit', `The maximum allowed JSON size is ${max} bytes.`, { maxSize: max });
+        return err('validation_json_size_limit', `The maximum allowed JSON size is ${max} bytes.`, {
+          maxSize: max,
+        });
       }
       return null;
     }
     case 'select': {
       const values = isMultiple(field) ? (JSON.parse(String(v)) as string[]) : [String(v)];
-      if (values.some((x) => !field.values.includes(x))) return err('validation_invalid_value', 'Invalid value(s).');
+      if (values.some((x) => !field.values.includes(x)))
+        return err('validation_invalid_value', 'Invalid value(s).');
       if (values.length > Math.max(1, field.maxSelect)) {
-        return err('validation_too_many_values', `Select no more than ${field.maxSelect}.`, { maxSelect: field.maxSelect });
+        return err('validation_too_many_values', `Select no more than ${field.maxSelect}.`, {
+          maxSelect: field.maxSelect,
+        });
       }
       return null;
     }
@@ -237,10 +259,14 @@ export function validateValue(field: Field, v: Stored): FieldError | null {
     case 'file': {
       const values = isMultiple(field) ? (JSON.parse(String(v)) as string[]) : [String(v)];
       if (values.length > Math.max(1, field.maxSelect)) {
-        return err('validation_too_many_values', `Select no more than ${field.maxSelect}.`, { maxSelect: field.maxSelect });
+        return err('validation_too_many_values', `Select no more than ${field.maxSelect}.`, {
+          maxSelect: field.maxSelect,
+        });
       }
       if (field.type === 'relation' && field.minSelect > 0 && values.length < field.minSelect) {
-        return err('validation_not_enough_values', `Select at least ${field.minSelect}.`, { minSelect: field.minSelect });
+        return err('validation_not_enough_values', `Select at least ${field.minSelect}.`, {
+          minSelect: field.minSelect,
+        });
       }
       return null;
     }

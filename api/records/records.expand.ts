@@ -94,7 +94,12 @@ function expandLevel(
       const idsOf = (row: Row) => toList(multiple ? JSON.parse(String(row[name] ?? '[]')) : row[name]);
       const ids = [...new Set(items.flatMap((i) => idsOf(i.row)))];
       if (ids.length === 0) continue;
-      const found = loadVisible(deps, target, request, (p) => `${ALIAS}.id IN (SELECT value FROM json_each(${p.add(JSON.stringify(ids))}))`);
+      const found = loadVisible(
+        deps,
+        target,
+        request,
+        (p) => `${ALIAS}.id IN (SELECT value FROM json_each(${p.add(JSON.stringify(ids))}))`,
+      );
       const related = toExpandable(target, found, request);
       expandLevel(deps, target, related, child, request);
       const byId = new Map(related.map((r) => [String(r.row['id']), r.json]));
@@ -123,7 +128,9 @@ function expandLevel(
     for (const item of items) {
       const id = String(item.row['id']);
       const values = related
-        .filter((r) => toList(multiple ? JSON.parse(String(r.row[via.name] ?? '[]')) : r.row[via.name]).includes(id))
+        .filter((r) =>
+          toList(multiple ? JSON.parse(String(r.row[via.name] ?? '[]')) : r.row[via.name]).includes(id),
+        )
         .slice(0, BACK_RELATION_LIMIT)
         .map((r) => r.json);
       if (values.length > 0) expandOf(item)[name] = values;

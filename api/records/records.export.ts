@@ -61,7 +61,10 @@ export function parseFields(param: string): FieldsNode | null {
       if (!child) node.children.set(part, (child = { all: false, children: new Map() }));
       node = child;
       if (i === path.length - 1 && m) {
-        node.excerpt = { max: Number(m[2]), ellipsis: ['true', '1', 't'].includes((m[3] ?? '').toLowerCase()) };
+        node.excerpt = {
+          max: Number(m[2]),
+          ellipsis: ['true', '1', 't'].includes((m[3] ?? '').toLowerCase()),
+        };
       }
     }
   }

@@ -22,7 +22,10 @@ export function present(
   collection: Collection,
   rows: Row[],
   request: RecordRequest,
-  query: { expand?: string; fields?: string } = { expand: c.req.query('expand'), fields: c.req.query('fields') },
+  query: { expand?: string; fields?: string } = {
+    expand: c.req.query('expand'),
+    fields: c.req.query('fields'),
+  },
 ): RecordJSON[] {
   const fields = parseFields(query.fields ?? '');
   const items = rows.map((row) => ({ row, json: exportRecord(collection, row, request) }));
@@ -62,7 +65,8 @@ export function formToBody(form: FormData): Record<string, unknown> {
       } catch (err) {
         throw ApiError.badRequest('Failed to read @jsonPayload as JSON.', undefined, err);
       }
-      if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) Object.assign(body, payload);
+      if (typeof payload === 'object' && payload !== null && !Array.isArray(payload))
+        Object.assign(body, payload);
       continue;
     }
     if (typeof value !== 'string') {
@@ -70,7 +74,8 @@ export function formToBody(form: FormData): Record<string, unknown> {
       continue;
     }
     const existing = body[key];
-    body[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
+    body[key] =
+      existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
   }
   if (Object.keys(files).length > 0) throw ApiError.badRequest('Failed to save the record.', files as never);
   return body;

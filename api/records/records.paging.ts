@@ -24,7 +24,10 @@ export function parsePaging(query: Record<string, string | undefined>): Paging {
   const perPage = integer('perPage', query['perPage']) ?? DEFAULT_PER_PAGE;
   const skip = query['skipTotal'] ?? '';
   // Go's strconv.ParseBool, which PocketBase uses: anything else is a 400.
-  if (skip !== '' && !['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'].includes(skip)) {
+  if (
+    skip !== '' &&
+    !['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'].includes(skip)
+  ) {
     throw ApiError.badRequest('Invalid skipTotal parameter: must be true or false.');
   }
   return {

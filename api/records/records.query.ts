@@ -136,7 +136,11 @@ export function listAllowed(
   let total = -1;
   if (!query.paging.skipTotal) {
     const counted = distinct ? `count(DISTINCT ${ALIAS}.id)` : 'count(*)';
-    total = queryValue(deps.db, `SELECT ${counted} ${from(collection, joins)}${where}`, params.values) as number;
+    total = queryValue(
+      deps.db,
+      `SELECT ${counted} ${from(collection, joins)}${where}`,
+      params.values,
+    ) as number;
   }
   return { rows, total };
 }

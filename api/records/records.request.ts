@@ -25,11 +25,13 @@ export function recordRequest(
   const auth = c.get('auth');
   const collection = auth ? schema.find(auth.collectionId) : undefined;
   const headers: Record<string, string> = {};
-  const incoming = (c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined)
-    ?.incoming;
+  const incoming = (
+    c.env as { incoming?: { headers: Record<string, string | string[] | undefined> } } | undefined
+  )?.incoming;
   if (incoming) {
     for (const [name, value] of Object.entries(incoming.headers)) {
-      if (value !== undefined) headers[name.replaceAll('-', '_')] = Array.isArray(value) ? value.join(', ') : value;
+      if (value !== undefined)
+        headers[name.replaceAll('-', '_')] = Array.isArray(value) ? value.join(', ') : value;
     }
   } else {
     c.req.raw.headers.forEach((value, name) => (headers[name.toLowerCase().replaceAll('-', '_')] = value));

@@ -54,7 +54,10 @@ function assertWritable(collection: Collection): void {
 export type PasswordHashes = Map<string, string>;
 
 /** Hashes every password value the input carries for this collection. */
-export async function hashInputPasswords(collection: Collection, input: Record<string, unknown>): Promise<PasswordHashes> {
+export async function hashInputPasswords(
+  collection: Collection,
+  input: Record<string, unknown>,
+): Promise<PasswordHashes> {
   const hashes: PasswordHashes = new Map();
   for (const f of collection.fields) {
     const plain = input[f.name];
@@ -66,7 +69,13 @@ export async function hashInputPasswords(collection: Collection, input: Record<s
 }
 
 /** Puts the hashes in place of the plain passwords, rotating tokenKey so older tokens stop working. */
-function setPasswords(collection: Collection, row: Row, passwords: Map<string, string>, hashes: PasswordHashes, isNew: boolean) {
+function setPasswords(
+  collection: Collection,
+  row: Row,
+  passwords: Map<string, string>,
+  hashes: PasswordHashes,
+  isNew: boolean,
+) {
   for (const [name, plain] of passwords) {
     const hash = hashes.get(plain);
     if (hash === undefined) throw new Error(`password of ${name} was not hashed ahead`);
@@ -112,7 +121,8 @@ function uniqueError(collection: Collection, err: unknown, message: string): unk
     const byIndex = /index '(\w+)'/.exec(err.message);
     const index = byIndex && collection.indexes.map(parseIndex).find((i) => i?.name === byIndex[1]);
     if (index) {
-      for (const f of collection.fields) if (new RegExp(`\\b${f.name}\\b`).test(index.columns)) columns.add(f.name);
+      for (const f of collection.fields)
+        if (new RegExp(`\\b${f.name}\\b`).test(index.columns)) columns.add(f.name);
     }
   }
   if (columns.size === 0) return ApiError.badRequest(message, undefined, err);
@@ -144,7 +154,8 @@ export function createRecordNow(
 ): Row {
   assertWritable(collection);
   const applied = applyInput(collection, null, input);
-  if (Object.keys(applied.errors).length > 0) throw ApiError.badRequest('Failed to create record.', applied.errors);
+  if (Object.keys(applied.errors).length > 0)
+    throw ApiError.badRequest('Failed to create record.', applied.errors);
   const row = applied.row;
   setPasswords(collection, row, applied.passwords, hashes, true);
   // Superusers are trusted with their email from the start, as PocketBase marks them.
@@ -198,7 +209,8 @@ export function updateRecordNow(
   const current = findAllowed(deps, collection, 'updateRule', id, request);
   if (!current) throw ApiError.notFound();
   const applied = applyInput(collection, current, input);
-  if (Object.keys(applied.errors).length > 0) throw ApiError.badRequest('Failed to update record.', applied.errors);
+  if (Object.keys(applied.errors).length > 0)
+    throw ApiError.badRequest('Failed to update record.', applied.errors);
   setPasswords(collection, applied.row, applied.passwords, hashes, false);
   const changes: Row = {};
   for (const name of applied.changed) changes[name] = applied.row[name];
@@ -219,7 +231,12 @@ export function updateRecordNow(
 }
 
 /** Deletes a record the delete rule allows, with PocketBase's relation cascade. */
-export function deleteRecord(deps: RecordDeps, collection: Collection, id: string, request: RecordRequest): void {
+export function deleteRecord(
+  deps: RecordDeps,
+  collection: Collection,
+  id: string,
+  request: RecordRequest,
+): void {
   assertWritable(collection);
   deps.db.transaction(() => {
     const row = findAllowed(deps, collection, 'deleteRule', id, request);
@@ -232,7 +249,12 @@ export function deleteRecord(deps: RecordDeps, collection: Collection, id: strin
  * Deletes `row` and follows relations pointing at it: cascadeDelete fields delete their records too,
  * others drop the id, and a required single reference blocks the delete (PocketBase's behaviour).
  */
-export function deleteWithCascade(deps: RecordDeps, collection: Collection, row: Row, seen: Set<string>): void {
+export function deleteWithCascade(
+  deps: RecordDeps,
+  collection: Collection,
+  row: Row,
+  seen: Set<string>,
+): void {
   const key = `${collection.id}/${String(row['id'])}`;
   if (seen.has(key)) return;
   seen.add(key);
@@ -247,13 +269,17 @@ export function deleteWithCascade(deps: RecordDeps, collection: Collection, row:
           deleteWithCascade(deps, other, ref, seen);
           continue;
         }
-        const remaining = isMultiple(f) ? toList(JSON.parse(String(ref[f.name]))).filter((v) => v !== id) : [];
+        const remaining = isMultiple(f)
+          ? toList(JSON.parse(String(ref[f.name]))).filter((v) => v !== id)
+          : [];
         if (f.required && remaining.length === 0) {
           throw ApiError.badRequest(
             `The record cannot be deleted because it is part of a required reference in ${other.name}.`,
           );
         }
-        updateRow(deps.db, other, String(ref['id']), { [f.name]: isMultiple(f) ? JSON.stringify(remaining) : '' });
+        updateRow(deps.db, other, String(ref['id']), {
+          [f.name]: isMultiple(f) ? JSON.stringify(remaining) : '',
+        });
         deps.bus.publish('RecordUpdate', event(other, findRow(deps.db, other, String(ref['id']))!));
       }
     }

@@ -28,7 +28,8 @@ export function statement(db: Database, sql: string, pluck = false): BetterSqlit
 }
 
 export function findRow(db: Database, collection: Collection, id: string): Row | undefined {
-  return statement(db, `SELECT * FROM ${quoteIdent(collection.name)} WHERE id = ?`).get(id) as Row | undefined;
+  return statement(db, `SELECT * FROM ${quoteIdent(collection.name)} WHERE id = ?`).get(id) as
+    Row | undefined;
 }
 
 export function insertRow(db: Database, collection: Collection, row: Row): void {

@@ -1,12 +1,7 @@
 import { describe, expect } from 'vitest';
 import { saveCollection } from '../collections/collections.service';
 import type { Hearth } from '../main';
-import {
-  recordHeaders,
-  superuserHeaders,
-  SUPERUSER_REQUEST,
-  withSuperuser,
-} from '../testing/hearth';
+import { recordHeaders, superuserHeaders, SUPERUSER_REQUEST, withSuperuser } from '../testing/hearth';
 import { testScenarios, type Scenario } from '../testing/scenario';
 import { createRecord } from './records.service';
 
@@ -25,7 +20,12 @@ async function fixture(h: Hearth): Promise<void> {
     [BOB, 'bob@example.com'],
   ] as const) {
     const password = `${id}-password`;
-    await createRecord(h, users, { id, email, password, passwordConfirm: password, name: id }, SUPERUSER_REQUEST);
+    await createRecord(
+      h,
+      users,
+      { id, email, password, passwordConfirm: password, name: id },
+      SUPERUSER_REQUEST,
+    );
   }
   saveCollection(h, {
     name: 'posts',
@@ -55,18 +55,34 @@ async function fixture(h: Hearth): Promise<void> {
   const posts = h.collections.find('posts')!;
   const comments = h.collections.find('comments')!;
   const post = (id: string, title: string, status: string, author: string, views: number) =>
-    createRecord(h, posts, { id, title, status, author, views, secret: 's3cret', tags: ['a', 'b'] }, SUPERUSER_REQUEST);
+    createRecord(
+      h,
+      posts,
+      { id, title, status, author, views, secret: 's3cret', tags: ['a', 'b'] },
+      SUPERUSER_REQUEST,
+    );
   await post('post00000000001', 'Hello <b>world</b> of posts', 'published', ALICE, 10);
   await post('post00000000002', 'Alice draft', 'draft', ALICE, 5);
   await post('post00000000003', 'Bob public', 'published', BOB, 7);
-  await createRecord(h, comments, { id: 'comment00000001', post: 'post00000000001', message: 'first!' }, SUPERUSER_REQUEST);
+  await createRecord(
+    h,
+    comments,
+    { id: 'comment00000001', post: 'post00000000001', message: 'first!' },
+    SUPERUSER_REQUEST,
+  );
 }
 
 const alice = (h: Hearth) => recordHeaders(h, 'users', ALICE);
 const count = (h: Hearth, table: string) =>
   h.db.sql.prepare(`SELECT count(*) FROM "${table}"`).pluck().get() as number;
 
-const HOSTILE = [`' OR 1=1 --`, `"; DROP TABLE posts; --`, `title = "x") UNION SELECT * FROM _superusers --`, '\u0000', '%27%20OR%201=1'];
+const HOSTILE = [
+  `' OR 1=1 --`,
+  `"; DROP TABLE posts; --`,
+  `title = "x") UNION SELECT * FROM _superusers --`,
+  '\u0000',
+  '%27%20OR%201=1',
+];
 
 describe('records: rules, paging and list parameters', () => {
   const scenarios: Scenario[] = [
@@ -82,7 +98,12 @@ describe('records: rules, paging and list parameters', () => {
       method: 'GET',
       url: '/api/collections/posts/records?sort=title',
       expectedStatus: 200,
-      expectedContent: ['"totalItems":2', '"id":"post00000000003"', '"id":"post00000000001"', '"collectionName":"posts"'],
+      expectedContent: [
+        '"totalItems":2',
+        '"id":"post00000000003"',
+        '"id":"post00000000001"',
+        '"collectionName":"posts"',
+      ],
       notExpectedContent: ['post00000000002', 's3cret'],
     },
     {
@@ -128,7 +149,9 @@ describe('records: rules, paging and list parameters', () => {
       url: '/api/collections/posts/records?sort=-views&fields=id',
       headers: superuserHeaders,
       expectedStatus: 200,
-      expectedContent: ['"items":[{"id":"post00000000001"},{"id":"post00000000003"},{"id":"post00000000002"}]'],
+      expectedContent: [
+        '"items":[{"id":"post00000000001"},{"id":"post00000000003"},{"id":"post00000000002"}]',
+      ],
     },
     {
       name: 'filter on a hidden field by a guest → 400 naming it',
@@ -179,14 +202,12 @@ describe('records: rules, paging and list parameters', () => {
         },
       })),
     ),
-    ...HOSTILE.map(
-      (evil): Scenario => ({
-        name: `hostile record id ${JSON.stringify(evil)} → 404`,
-        method: 'GET',
-        url: `/api/collections/posts/records/${encodeURIComponent(evil)}`,
-        expectedStatus: 404,
-      }),
-    ),
+    ...HOSTILE.map((evil): Scenario => ({
+      name: `hostile record id ${JSON.stringify(evil)} → 404`,
+      method: 'GET',
+      url: `/api/collections/posts/records/${encodeURIComponent(evil)}`,
+      expectedStatus: 404,
+    })),
     {
       name: 'hostile filter value stays a value',
       method: 'GET',
@@ -369,7 +390,9 @@ describe('batch', () => {
         method: 'POST',
         url: '/api/batch',
         headers: superuserHeaders,
-        body: { requests: [{ method: 'POST', url: '/api/collections/comments/records', body: { message: 'x' } }] },
+        body: {
+          requests: [{ method: 'POST', url: '/api/collections/comments/records', body: { message: 'x' } }],
+        },
         expectedStatus: 403,
       },
       {
@@ -380,9 +403,21 @@ describe('batch', () => {
         headers: superuserHeaders,
         body: {
           requests: [
-            { method: 'POST', url: '/api/collections/comments/records', body: { id: 'comment00000002', message: 'a' } },
-            { method: 'PATCH', url: '/api/collections/comments/records/comment00000002', body: { message: 'b' } },
-            { method: 'PUT', url: '/api/collections/comments/records', body: { id: 'comment00000003', message: 'c' } },
+            {
+              method: 'POST',
+              url: '/api/collections/comments/records',
+              body: { id: 'comment00000002', message: 'a' },
+            },
+            {
+              method: 'PATCH',
+              url: '/api/collections/comments/records/comment00000002',
+              body: { message: 'b' },
+            },
+            {
+              method: 'PUT',
+              url: '/api/collections/comments/records',
+              body: { id: 'comment00000003', message: 'c' },
+            },
             { method: 'DELETE', url: '/api/collections/comments/records/comment00000001' },
           ],
         },

@@ -78,8 +78,7 @@ export async function recordHeaders(
   const collection = hearth.collections.find(collectionName);
   if (!collection) throw new Error(`no collection ${collectionName}`);
   const row = hearth.db.sql.prepare(`SELECT id, tokenKey FROM "${collection.name}" WHERE id = ?`).get(id) as
-    | { id: string; tokenKey: string }
-    | undefined;
+    { id: string; tokenKey: string } | undefined;
   if (!row) throw new Error(`no record ${id} in ${collectionName}`);
   return { Authorization: await issueRecordToken(hearth, collection, row) };
 }

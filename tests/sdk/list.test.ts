@@ -160,6 +160,8 @@ describe('filter', () => {
     ['(n < 2 || n > 43) && parity = "even"', null],
     ['labels ?= "a" && n < 7', null],
     ['labels = "c" && n < 3', null],
+    ['labels != "a" && n < 9', null],
+    ['labels ?!= "c" && n < 9', null],
     ['title = "item-01" // a comment', ['item-01']],
   ])('%s', async (filter, expected) => {
     const r = await s.admin.collection(items.name).getFullList({ filter, sort: 'title' });
@@ -187,6 +189,10 @@ function matches(filter: string, x: RecordModel): boolean {
     case 'labels = "c" && n < 3':
       // Without "?", a multi-valued field must match with all of its values.
       return labels.every((l) => l === 'c') && n < 3;
+    case 'labels != "a" && n < 9':
+      return labels.every((l) => l !== 'a') && n < 9;
+    case 'labels ?!= "c" && n < 9':
+      return labels.some((l) => l !== 'c') && n < 9;
     default:
       return false;
   }

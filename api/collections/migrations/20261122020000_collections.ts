@@ -24,7 +24,12 @@ export function up(sql: BetterSqlite3.Database): void {
 
   const superusers: Collection = {
     ...buildCollection(
-      { id: SUPERUSERS.id, name: SUPERUSERS.name, type: 'auth', fields: [autodate('created'), autodate('updated')] },
+      {
+        id: SUPERUSERS.id,
+        name: SUPERUSERS.name,
+        type: 'auth',
+        fields: [autodate('created'), autodate('updated')],
+      },
       undefined,
       none,
     ),

@@ -22,7 +22,11 @@ import { parseFilter, type Comparison, type FilterNode, type Operand } from './f
  */
 
 export interface ResolvedIdentifier {
-  /** SQL for the value in the outer query's row context (a column, a joined column, a bound param...). */
+  /**
+   * SQL for the value in the outer query's row context (a column, a joined column, a bound param...).
+   * Values must be bound with the SqlParams given to compileFilter: the compiler finds them in the
+   * SQL (`:p<n>` outside quotes) to apply PocketBase's ''/NULL rules and `~` wrapping to them.
+   */
   sql: string;
   /**
    * Present when the identifier may hold several values per row (multi select/relation/file, paths
@@ -86,7 +90,7 @@ function compileComparison(node: Comparison, ctx: Context): string {
 }
 
 /** Resolves one side of a comparison (or a function argument) to SQL. */
-export function resolveOperand(operand: Operand, ctx: Context, side: string): Value {
+function resolveOperand(operand: Operand, ctx: Context, side: string): Value {
   switch (operand.kind) {
     case 'text':
       return boundValue(ctx.params, operand.value);

@@ -48,10 +48,14 @@ export function boundValue(params: SqlParams, value: SqlValue | boolean): Value 
   return { sql, placeholders: [sql.slice(1)], nullFallback: 'auto' };
 }
 
-/** The parameter names bound in `sql` by `params` (SqlParams names them `p<n>`). */
+/**
+ * The parameter names bound in `sql` by `params` (SqlParams names them `p<n>`). Quoted identifiers
+ * and text literals are skipped, so an alias such as `"x:p1"` is not mistaken for a parameter.
+ */
 export function placeholdersIn(sql: string, params: SqlParams): string[] {
   const names = new Set<string>();
-  for (const m of sql.matchAll(/:(p\d+)(?!\d)/g)) {
+  const outsideQuotes = sql.replace(/"(?:[^"]|"")*"|'(?:[^']|'')*'/g, ' ');
+  for (const m of outsideQuotes.matchAll(/:(p\d+)(?!\w)/g)) {
     if (Object.hasOwn(params.values, m[1]!)) names.add(m[1]!);
   }
   return [...names];

@@ -5,6 +5,7 @@ import { FilterError } from './filter.error';
 import { FROM, openTestDb, testResolver } from './filter.fixture';
 import { tokenize } from './filter.lex';
 import { macroValue } from './filter.macros';
+import { placeholdersIn } from './filter.operand';
 import { MAX_DEPTH, MAX_EXPRESSIONS, MAX_FILTER_LENGTH, parseFilter } from './filter.parse';
 
 const NOW = new Date('2024-02-29T13:14:15.678Z');
@@ -237,6 +238,16 @@ describe('compileFilter: SQL and params', () => {
     const b = compile(`title = "'); DROP TABLE t; --" && n > 2`);
     expect(a.sql).toBe(b.sql);
     expect(b.params).toEqual({ p0: "'); DROP TABLE t; --", p1: 2 });
+  });
+});
+
+describe('placeholdersIn', () => {
+  it('finds bound parameters outside quoted names and texts only', () => {
+    const params = new SqlParams();
+    params.add('a');
+    params.add('b');
+    params.add('c');
+    expect(placeholdersIn(`"x:p0"."v" = :p1 AND ':p0' = :p2 OR :p9 = :p10`, params)).toEqual(['p1', 'p2']);
   });
 });
 
