@@ -276,7 +276,9 @@ export class PathWalker {
     const mc = col(walk.mmAlias, field.name);
     if (modifier === 'length')
       return this.#result(walk, { sql: jsonArrayLength(c), mmValue: jsonArrayLength(mc) });
-    if (modifier === 'each') {
+    // A multi-valued field on its own stands for each of its values (PocketBase's processLastProp):
+    // `tags ?= "a"` is any value, `tags = "a"` every value.
+    if (modifier === 'each' || (!modifier && isMultiple(field))) {
       const je = `${walk.naming}.${field.name}[]`;
       const mmJe = `${walk.mmNaming}.${field.name}[]`;
       this.join(je, `LEFT JOIN ${jsonEach(c)} AS ${q(je)}`);

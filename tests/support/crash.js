@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runCli, startHearth } from './hearth.js';
 
 export const CRASH_ADMIN = { email: 'crash-admin@example.com', password: 'crash admin password' };
+const CRASH_COLLECTION = 'crash_notes';
 
 /** Prepares a data folder with the superuser the bursts sign in as. @param {string} dir */
 export async function prepareCrashDir(dir) {
@@ -38,13 +39,14 @@ const SETTING_WRITERS = [
 
 /**
  * One cycle: start, sign in, write from several clients at once — `concurrency` of them creating
- * superusers (rows that accumulate, slowed by password hashing) and one per setting PATCHing
+ * superusers (rows that accumulate, slowed by password hashing), `recordWriters` creating records
+ * in a collection (the storage API's write path) and one per setting PATCHing
  * /api/settings as fast as the server answers — SIGKILL after `burstMs`, restart, then check the
  * database on disk. Resolves to what was acknowledged and what was not found.
  * @param {string} dir
- * @param {{ cycle: number, burstMs: number, concurrency?: number }} options
+ * @param {{ cycle: number, burstMs: number, concurrency?: number, recordWriters?: number }} options
  */
-export async function crashCycle(dir, { cycle, burstMs, concurrency = 2 }) {
+export async function crashCycle(dir, { cycle, burstMs, concurrency = 2, recordWriters = 8 }) {
   const hearth = await startHearth({ dir });
   const auth = await fetch(`${hearth.url}/api/collections/_superusers/auth-with-password`, {
     method: 'POST',
@@ -54,6 +56,19 @@ export async function crashCycle(dir, { cycle, burstMs, concurrency = 2 }) {
   if (!auth.ok) throw new Error(`sign-in failed: ${auth.status} ${await auth.text()}`);
   const { token } = /** @type {{ token: string }} */ (await auth.json());
   const headers = { 'content-type': 'application/json', authorization: token };
+  // Records go to a collection made on the first cycle (a real table, as every collection is).
+  const exists = await fetch(`${hearth.url}/api/collections/${CRASH_COLLECTION}`, { headers });
+  if (exists.status === 404) {
+    const made = await fetch(`${hearth.url}/api/collections`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        name: CRASH_COLLECTION,
+        fields: [{ name: 'label', type: 'text', required: true }],
+      }),
+    });
+    if (!made.ok) throw new Error(`collection create failed: ${made.status} ${await made.text()}`);
+  }
 
   /** @type {string[]} */
   const acknowledged = [];
@@ -86,6 +101,15 @@ export async function crashCycle(dir, { cycle, burstMs, concurrency = 2 }) {
       if (await send('/api/collections/_superusers/records', 'POST', body)) acknowledged.push(email);
     }
   };
+  /** @type {string[]} */
+  const ackedRecords = [];
+  const recordWriter = async (/** @type {number} */ w) => {
+    for (let n = 0; !killing; n++) {
+      const label = `c${cycle}-r${w}-n${n}`;
+      if (await send(`/api/collections/${CRASH_COLLECTION}/records`, 'POST', { label }))
+        ackedRecords.push(label);
+    }
+  };
   const settingWriter = async (/** @type {(typeof SETTING_WRITERS)[number]} */ w) => {
     for (let n = 0; !killing; n++) {
       if (await send('/api/settings', 'PATCH', { [w.section]: { [w.field]: w.value(cycle, n) } })) {
@@ -96,6 +120,7 @@ export async function crashCycle(dir, { cycle, burstMs, concurrency = 2 }) {
   };
   const clients = [
     ...Array.from({ length: concurrency }, (_, w) => creator(w)),
+    ...Array.from({ length: recordWriters }, (_, w) => recordWriter(w)),
     ...SETTING_WRITERS.map((w) => settingWriter(w)),
   ];
   await new Promise((r) => setTimeout(r, burstMs));
@@ -106,6 +131,7 @@ export async function crashCycle(dir, { cycle, burstMs, concurrency = 2 }) {
     throw new Error(`writes failed before the kill: ${failures.map(String).join('; ')}`);
   // Writes acknowledged before the kill are the only ones that must survive.
   const mustExist = [...acknowledged];
+  const recordsMustExist = [...ackedRecords];
   const settingsAcked = new Map(lastAcked);
 
   // Restart: recovery runs as the server opens the database; then look at the file as it is on disk.
@@ -116,7 +142,11 @@ export async function crashCycle(dir, { cycle, burstMs, concurrency = 2 }) {
     const integrity = /** @type {string} */ (db.pragma('integrity_check', { simple: true }));
     const has = db.prepare('SELECT 1 FROM _superusers WHERE email = ?').pluck();
     const param = db.prepare('SELECT value FROM _params WHERE key = ?').pluck();
-    const missing = mustExist.filter((email) => !has.get(email));
+    const hasRecord = db.prepare(`SELECT 1 FROM ${CRASH_COLLECTION} WHERE label = ?`).pluck();
+    const missing = [
+      ...mustExist.filter((email) => !has.get(email)),
+      ...recordsMustExist.filter((label) => !hasRecord.get(label)),
+    ];
     for (const w of SETTING_WRITERS) {
       const n = settingsAcked.get(w.key);
       if (n === undefined) continue;
@@ -128,7 +158,13 @@ export async function crashCycle(dir, { cycle, burstMs, concurrency = 2 }) {
         );
       }
     }
-    return { acknowledged: mustExist.length + settingWrites, attempted, missing, integrity };
+    return {
+      acknowledged: mustExist.length + recordsMustExist.length + settingWrites,
+      records: recordsMustExist.length,
+      attempted,
+      missing,
+      integrity,
+    };
   } finally {
     db.close();
   }

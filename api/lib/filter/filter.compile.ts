@@ -178,7 +178,10 @@ function equalExpr(equal: boolean, left: Value, right: Value, params: SqlParams)
  */
 function likeExpr(negate: boolean, left: Value, right: Value, params: SqlParams): string {
   const like = negate ? 'NOT LIKE' : 'LIKE';
-  if (right.placeholders.length === 0) return `${left.sql} ${like} ('%' || ${right.sql} || '%') ESCAPE '\\'`;
+  // Only a bare bound value is rewritten into a pattern; an expression that merely contains bound
+  // values (json(:p), strftime(:p, …)) must keep them intact and is wrapped in SQL instead.
+  const bare = right.placeholders.length === 1 && right.sql.trim() === `:${right.placeholders[0]}`;
+  if (!bare) return `${left.sql} ${like} ('%' || ${right.sql} || '%') ESCAPE '\\'`;
   for (const name of right.placeholders) {
     const v = params.values[name];
     if (v === undefined || Buffer.isBuffer(v)) continue;
