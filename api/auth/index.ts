@@ -3,6 +3,7 @@ import { ApiError, fieldError } from '../core/errors';
 import { SUPERUSERS, readJsonBody, requestHeader, type ApiApp, type ApiContext } from '../core/http';
 import type { Deps } from '../main';
 import { exportRecord } from '../records/records.export';
+import { findAllowed } from '../records/records.query';
 import { recordRequest } from '../records/records.request';
 import { authenticateToken, checkRecordPassword, issueRecordToken, type AuthRow } from './record-tokens';
 import { createSuperuser, dummyHash, PASSWORD_MIN, superuserCount, warmUpSuperuserAuth } from './superusers';
@@ -62,6 +63,7 @@ export function register(app: ApiApp, deps: Deps): void {
       dummyHash,
     );
     if (!row) throw ApiError.badRequest('Failed to authenticate.');
+    checkAuthRule(c, collection, row);
     return authResponse(c, collection, row);
   });
 
@@ -97,6 +99,25 @@ export function register(app: ApiApp, deps: Deps): void {
     const collection = deps.collections.find(SUPERUSERS.id)!;
     return authResponse(c, collection, created as unknown as AuthRow);
   });
+
+  /**
+   * The collection's authRule, checked against the record that just proved its password, with itself
+   * as `@request.auth` (e.g. `verified = true`); null locks sign-in to nobody.
+   */
+  function checkAuthRule(c: ApiContext, collection: Collection, row: AuthRow): void {
+    const request = recordRequest(c, deps.collections);
+    request.info.auth = { collection, record: row };
+    request.isSuperuser = false;
+    let allowed: boolean;
+    try {
+      allowed = findAllowed(deps, collection, 'authRule', row.id, request) !== undefined;
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 403) throw err;
+      allowed = false;
+    }
+    if (!allowed)
+      throw ApiError.forbidden("The record doesn't satisfy the collection requirements to authenticate.");
+  }
 
   async function authResponse(c: ApiContext, collection: Collection, row: AuthRow): Promise<Response> {
     const duration =

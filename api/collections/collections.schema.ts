@@ -39,8 +39,10 @@ const INDEX_PATTERN =
 
 /** PocketBase keeps indexes as CREATE INDEX text; parsed so a table rename can rewrite them. */
 export function parseIndex(sql: string): ParsedIndex | null {
+  // One statement only: a `;` anywhere but at the very end could smuggle a second one.
+  if (sql.trim().replace(/;\s*$/, '').includes(';')) return null;
   const m = INDEX_PATTERN.exec(sql);
-  if (!m || m[3]!.includes(';')) return null;
+  if (!m) return null;
   return { unique: Boolean(m[1]), name: m[2]!, columns: m[3]!.trim(), where: (m[4] ?? '').trim() };
 }
 
@@ -62,7 +64,7 @@ function createIndexes(sql: BetterSqlite3.Database, collection: Collection): voi
     }
     collection.indexes[i] = buildIndex(parsed, collection.name);
     try {
-      sql.exec(collection.indexes[i]!);
+      sql.prepare(collection.indexes[i]!).run(); // prepare refuses more than one statement
     } catch (err) {
       errors[String(i)] = {
         code: 'validation_invalid_index_expression',
@@ -82,13 +84,9 @@ function dropIndexes(sql: BetterSqlite3.Database, collection: Collection): void 
 }
 
 /** Creates the table (or view) of a new collection, with its indexes. */
-export function createCollectionTable(
-  sql: BetterSqlite3.Database,
-  collection: Collection,
-  schema: Schema,
-): void {
+export function createCollectionTable(sql: BetterSqlite3.Database, collection: Collection): void {
   if (collection.type === 'view') {
-    saveView(sql, collection, undefined, schema);
+    saveView(sql, collection, undefined);
     return;
   }
   sql.exec(
@@ -102,14 +100,9 @@ export function createCollectionTable(
  * values; single ↔ multiple changes convert the stored values as PocketBase does (the last value is
  * kept when going to single).
  */
-export function syncCollectionTable(
-  sql: BetterSqlite3.Database,
-  old: Collection,
-  next: Collection,
-  schema: Schema,
-): void {
+export function syncCollectionTable(sql: BetterSqlite3.Database, old: Collection, next: Collection): void {
   if (next.type === 'view') {
-    saveView(sql, next, old, schema);
+    saveView(sql, next, old);
     return;
   }
   dropIndexes(sql, old);
@@ -152,11 +145,17 @@ export function dropCollectionTable(sql: BetterSqlite3.Database, collection: Col
   sql.exec(`DROP ${collection.type === 'view' ? 'VIEW' : 'TABLE'} IF EXISTS ${quoteIdent(collection.name)}`);
 }
 
+const viewError = (message: string) =>
+  ApiError.badRequest('Failed to save collection.', {
+    viewQuery: { code: 'validation_invalid_view_query', message },
+  });
+
 /**
- * (Re)creates a view and derives its fields from the SELECT's columns: a column read straight from a
- * collection's field keeps that field's type and options, anything computed becomes `json`.
+ * Checks a view's query and derives its fields from the SELECT's columns: a column read straight from
+ * a collection's field keeps that field's type and options, anything computed becomes `json`. Runs
+ * before the rules are checked, since they name these fields.
  */
-function saveView(
+export function deriveViewFields(
   sql: BetterSqlite3.Database,
   view: Collection,
   old: Collection | undefined,
@@ -167,36 +166,64 @@ function saveView(
   try {
     stmt = sql.prepare(query);
   } catch (err) {
-    throw ApiError.badRequest('Failed to save collection.', {
-      viewQuery: {
-        code: 'validation_invalid_view_query',
-        message: `Invalid query: ${(err as Error).message}.`,
-      },
-    });
+    throw viewError(`Invalid query: ${(err as Error).message}.`);
   }
   if (!stmt.reader || !/^\s*(SELECT|WITH)\b/i.test(query)) {
-    throw ApiError.badRequest('Failed to save collection.', {
-      viewQuery: {
-        code: 'validation_invalid_view_query',
-        message: 'The query must be a single SELECT statement.',
-      },
-    });
+    throw viewError('The query must be a single SELECT statement.');
   }
   const columns = stmt.columns();
-  if (!columns.some((c) => c.name === 'id')) {
-    throw ApiError.badRequest('Failed to save collection.', {
-      viewQuery: { code: 'validation_invalid_view_query', message: 'The query must select an id column.' },
-    });
+  if (!columns.some((c) => c.name === 'id')) throw viewError('The query must select an id column.');
+  const names = new Set<string>();
+  for (const c of columns) {
+    if (!/^\w+$/.test(c.name))
+      throw viewError(
+        `The column name ${JSON.stringify(c.name)} is not a valid field name; give it an alias.`,
+      );
+    if (names.has(c.name.toLowerCase())) throw viewError(`The column ${c.name} is selected twice.`);
+    names.add(c.name.toLowerCase());
   }
-  if (old) sql.exec(`DROP VIEW IF EXISTS ${quoteIdent(old.name)}`);
-  sql.exec(`DROP VIEW IF EXISTS ${quoteIdent(view.name)}`);
-  sql.exec(`CREATE VIEW ${quoteIdent(view.name)} AS ${query}`);
   view.fields = columns.map((c) => {
     const source = c.table && c.column ? schema.find(c.table) : undefined;
     const origin = source?.type !== 'view' ? source?.fields.find((f) => f.name === c.column) : undefined;
+    // Secrets of auth records never become view fields (a view has no tokenKey/password protection).
+    if (origin?.type === 'password' || (source?.type === 'auth' && origin?.name === 'tokenKey')) {
+      throw viewError(`The view cannot select ${source!.name}.${origin.name}.`);
+    }
     return viewField(c, old, origin);
   });
   view.indexes = [];
+}
+
+/** (Re)creates the SQL view of a view collection whose fields deriveViewFields set. */
+function saveView(sql: BetterSqlite3.Database, view: Collection, old: Collection | undefined): void {
+  if (old) sql.exec(`DROP VIEW IF EXISTS ${quoteIdent(old.name)}`);
+  sql.exec(`DROP VIEW IF EXISTS ${quoteIdent(view.name)}`);
+  sql.exec(`CREATE VIEW ${quoteIdent(view.name)} AS ${view.viewQuery ?? ''}`);
+}
+
+/**
+ * After a table changed: every view must still run. SQLite rewrites a view's SQL when a table it reads
+ * is renamed, so the stored viewQuery is taken from the view as it now is. Throws a 400 naming the
+ * first view that broke (the caller's transaction then rolls everything back).
+ */
+export function checkViews(sql: BetterSqlite3.Database, views: Collection[]): Collection[] {
+  const changed: Collection[] = [];
+  for (const view of views) {
+    const row = sql
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?")
+      .get(view.name) as { sql: string } | undefined;
+    try {
+      if (!row) throw new Error('the view is missing');
+      sql.prepare(`SELECT * FROM ${quoteIdent(view.name)} LIMIT 0`).columns();
+    } catch (err) {
+      throw ApiError.badRequest(
+        `The change would break the view collection ${view.name} (${(err as Error).message}); change or delete it first.`,
+      );
+    }
+    const query = row.sql.replace(/^\s*CREATE\s+VIEW\s+("[^"]*"|\S+)\s+AS\s+/i, '');
+    if (query !== view.viewQuery) changed.push({ ...view, viewQuery: query });
+  }
+  return changed;
 }
 
 function viewField(
@@ -220,7 +247,7 @@ function viewField(
       autogeneratePattern: '',
     };
   }
-  if (origin && origin.type !== 'password') {
+  if (origin) {
     return {
       ...origin,
       name: column.name,

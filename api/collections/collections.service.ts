@@ -1,3 +1,4 @@
+import { SqliteError } from 'better-sqlite3';
 import type { Database } from '../core/db';
 import { ApiError, type ErrorData } from '../core/errors';
 import type { EventBus } from '../core/events';
@@ -8,7 +9,9 @@ import { buildCollection, RULES, systemIndexes } from './collection.build';
 import type { Collection, Schema } from './collection.model';
 import { overlaySchema, type CollectionsRegistry } from './collections.registry';
 import {
+  checkViews,
   createCollectionTable,
+  deriveViewFields,
   dropCollectionTable,
   parseIndex,
   syncCollectionTable,
@@ -101,11 +104,15 @@ export function saveCollection(deps: CollectionDeps, input: unknown, existing?: 
       const collection = buildCollection(input, existing, deps.collections);
       withSystemIndexes(collection);
       const schema = overlaySchema(deps.collections, [collection]);
+      if (collection.type === 'view') deriveViewFields(deps.db.sql, collection, existing, schema);
       checkReferences(collection, schema, existing);
-      if (existing) syncCollectionTable(deps.db.sql, existing, collection, schema);
-      else createCollectionTable(deps.db.sql, collection, schema);
+      ddl(existing ? 'Failed to update collection.' : 'Failed to create collection.', () => {
+        if (existing) syncCollectionTable(deps.db.sql, existing, collection);
+        else createCollectionTable(deps.db.sql, collection);
+      });
       writeCollection(deps.db.sql, collection);
       deps.collections.invalidate();
+      keepViewsWorking(deps, collection.id);
       deps.bus.publish('CollectionSave', { id: collection.id, name: collection.name, created: !existing });
       return collection;
     });
@@ -134,6 +141,7 @@ export function deleteCollection(deps: CollectionDeps, collection: Collection): 
       dropCollectionTable(deps.db.sql, collection);
       deleteCollectionRow(deps.db.sql, collection.id);
       deps.collections.invalidate();
+      keepViewsWorking(deps, collection.id);
       deps.bus.publish('CollectionDelete', { id: collection.id, name: collection.name });
     });
   } finally {
@@ -194,14 +202,25 @@ export function importCollections(deps: CollectionDeps, list: unknown, deleteMis
         }
       });
       if (deleteMissing) {
-        for (const c of [...deps.collections.all()]) {
-          if (!keep.has(c.id) && !c.system) {
-            dropCollectionTable(deps.db.sql, c);
-            deleteCollectionRow(deps.db.sql, c.id);
-            deps.collections.invalidate();
-            deps.bus.publish('CollectionDelete', { id: c.id, name: c.name });
+        // Views first: they may read the tables that go too.
+        const doomed = deps.collections.all().filter((c) => !keep.has(c.id) && !c.system);
+        for (const c of [...doomed].sort((a, b) => Number(b.type === 'view') - Number(a.type === 'view'))) {
+          dropCollectionTable(deps.db.sql, c);
+          deleteCollectionRow(deps.db.sql, c.id);
+          deps.collections.invalidate();
+          deps.bus.publish('CollectionDelete', { id: c.id, name: c.name });
+        }
+        for (const c of deps.collections.all()) {
+          const dangling = c.fields.find(
+            (f) => f.type === 'relation' && !deps.collections.find(f.collectionId),
+          );
+          if (dangling) {
+            throw ApiError.badRequest(
+              `Failed to import the collections: ${c.name}.${dangling.name} relates to a collection the import deletes.`,
+            );
           }
         }
+        keepViewsWorking(deps, '');
       }
     });
   } finally {
@@ -218,6 +237,24 @@ function withSystemFieldsOf(item: unknown, existing: Collection | undefined): un
     (f) => f.system && !given.some((g) => g.id === f.id || g.name === f.name),
   );
   return { ...raw, fields: [...missing, ...given] };
+}
+
+/** Runs DDL; SQLite's refusal (a name taken by an index, a view in the way) is the client's 400. */
+function ddl(message: string, run: () => void): void {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof SqliteError) throw ApiError.badRequest(`${message} ${err.message}.`, undefined, err);
+    throw err;
+  }
+}
+
+/** Every other view must still run after a change; stored queries follow renamed tables. */
+function keepViewsWorking(deps: CollectionDeps, changedId: string): void {
+  const views = deps.collections.all().filter((c) => c.type === 'view' && c.id !== changedId);
+  const updated = checkViews(deps.db.sql, views);
+  for (const view of updated) writeCollection(deps.db.sql, view);
+  if (updated.length > 0) deps.collections.invalidate();
 }
 
 function prefixErrors(err: unknown, index: number): unknown {

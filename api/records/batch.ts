@@ -5,6 +5,7 @@ import type { Deps } from '../main';
 import { formToBody, present, readRecordBody } from './records.http';
 import { recordRequest } from './records.request';
 import {
+  checkOldPassword,
   createRecordNow,
   deleteRecord,
   hashInputPasswords,
@@ -25,6 +26,22 @@ interface BatchItem {
   collection: Collection;
   id: string | undefined;
   hashes: PasswordHashes;
+}
+
+function parseUrl(url: string): URL {
+  try {
+    return new URL(url, 'http://batch.local');
+  } catch {
+    throw ApiError.badRequest('Invalid batch request url.');
+  }
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw ApiError.badRequest('Invalid batch request url.');
+  }
 }
 
 const RECORDS_PATH = /^\/api\/collections\/([^/?#]+)\/records(?:\/([^/?#]+))?\/?$/;
@@ -60,7 +77,7 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
     const items: BatchItem[] = [];
     for (const [i, raw] of list.entries()) {
       try {
-        items.push(await parseItem(raw));
+        items.push(await parseItem(c, raw));
       } catch (err) {
         if (err instanceof ApiError) throw batchFailure(i, err.toJSON());
         throw err;
@@ -83,31 +100,36 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
     return c.json(results);
   });
 
-  async function parseItem(raw: unknown): Promise<BatchItem> {
+  async function parseItem(c: ApiContext, raw: unknown): Promise<BatchItem> {
     if (typeof raw !== 'object' || raw === null)
       throw ApiError.badRequest('Each batch request must be an object.');
     const { method, url, body } = raw as Record<string, unknown>;
     if (typeof method !== 'string' || typeof url !== 'string') {
       throw ApiError.badRequest('Each batch request needs a method and a url.');
     }
-    const parsed = new URL(url, 'http://batch.local');
+    const parsed = parseUrl(url);
     const m = RECORDS_PATH.exec(parsed.pathname);
     const verb = method.toUpperCase();
     const allowed = m && (m[2] ? verb === 'PATCH' || verb === 'DELETE' : verb === 'POST' || verb === 'PUT');
     if (!m || !allowed) throw ApiError.badRequest(`Unsupported batch action: ${verb} ${parsed.pathname}.`);
-    const collection = deps.collections.find(decodeURIComponent(m[1]!));
+    const collection = deps.collections.find(decode(m[1]!));
     if (!collection) throw ApiError.notFound('Missing collection context.');
+    const id = m[2] ? decode(m[2]) : undefined;
     let input: Record<string, unknown> = {};
     if (body instanceof FormData) input = formToBody(body);
     else if (typeof body === 'object' && body !== null && !Array.isArray(body))
       input = body as Record<string, unknown>;
+    const target = verb === 'PATCH' ? id : verb === 'PUT' ? (input['id'] as string | undefined) : undefined;
+    if (typeof target === 'string') {
+      await checkOldPassword(deps, collection, target, input, recordRequest(c, deps.collections, input));
+    }
     return {
       method: verb,
       path: parsed.pathname,
       query: Object.fromEntries(parsed.searchParams),
       body: input,
       collection,
-      id: m[2] ? decodeURIComponent(m[2]) : undefined,
+      id,
       hashes: await hashInputPasswords(collection, input),
     };
   }

@@ -1,7 +1,15 @@
 import { findField, isMultiple, type Collection, type Field } from '../collections/collection.model';
 import type { ErrorData } from '../core/errors';
 import { formatDateTime } from '../lib/time';
-import { autogenerate, prepareValue, toList, validateValue, zeroValue, type Stored } from './record.values';
+import {
+  autogenerate,
+  exportValue,
+  prepareValue,
+  toList,
+  validateValue,
+  zeroValue,
+  type Stored,
+} from './record.values';
 import type { Row } from './records.store';
 
 /**
@@ -16,6 +24,11 @@ export interface AppliedInput {
   changed: Set<string>;
   /** Plain-text passwords to hash before writing, by field name. */
   passwords: Map<string, string>;
+  /**
+   * Auth fields the input changes that only superusers and managers (manageRule) may change:
+   * `verified` (set on create or changed), `email` on update.
+   */
+  managed: string[];
   errors: ErrorData;
 }
 
@@ -27,7 +40,7 @@ function isManaged(collection: Collection, field: Field): boolean {
 
 type Modifier = 'set' | 'append' | 'prepend' | 'remove';
 
-function parseKey(key: string): { name: string; modifier: Modifier } {
+export function parseKey(key: string): { name: string; modifier: Modifier } {
   if (key.endsWith('+')) return { name: key.slice(0, -1), modifier: 'append' };
   if (key.startsWith('+')) return { name: key.slice(1), modifier: 'prepend' };
   if (key.endsWith('-')) return { name: key.slice(0, -1), modifier: 'remove' };
@@ -104,6 +117,8 @@ export function applyInput(
         continue;
       }
     }
+    // Modifiers apply to numbers and multi-valued fields only; PocketBase ignores them elsewhere.
+    if (modifier !== 'set' && field.type !== 'number' && !isMultiple(field)) continue;
     const next = applyModifier(field, row[field.name] as Stored, raw, modifier);
     if (next !== row[field.name]) changed.add(field.name);
     row[field.name] = next;
@@ -127,8 +142,13 @@ export function applyInput(
     const error = validateValue(f, row[f.name] as Stored);
     if (error) errors[f.name] = error;
   }
-  if (collection.type === 'auth') checkPasswordConfirm(input, passwords, isNew, errors);
-  return { row, changed, passwords, errors };
+  const managed: string[] = [];
+  if (collection.type === 'auth') {
+    checkPasswordConfirm(input, passwords, isNew, errors);
+    if (isNew ? row['verified'] === 1 : changed.has('verified')) managed.push('verified');
+    if (!isNew && changed.has('email')) managed.push('email');
+  }
+  return { row, changed, passwords, managed, errors };
 }
 
 function checkPasswordConfirm(
@@ -148,4 +168,24 @@ function checkPasswordConfirm(
   } else if (confirm !== password) {
     errors['passwordConfirm'] = { code: 'validation_values_mismatch', message: "Values don't match." };
   }
+}
+
+/**
+ * The body access rules see as `@request.body`: what the client sent, with each modifier key
+ * (`tags+`, `views-`) replaced by the field's final value under its plain name, as PocketBase does —
+ * so a rule on `@request.body.tags` cannot be sidestepped with `tags+`.
+ */
+export function rulesBody(
+  collection: Collection,
+  input: Record<string, unknown>,
+  row: Row,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(input)) if (parseKey(key).modifier === 'set') body[key] = raw;
+  for (const key of Object.keys(input)) {
+    const { name, modifier } = parseKey(key);
+    const field = findField(collection, name);
+    if (modifier !== 'set' && field) body[name] = exportValue(field, row[name]);
+  }
+  return body;
 }

@@ -280,11 +280,18 @@ export function compileRecordSort(sort: string, ctx: ResolverContext): { orderBy
     const name = desc || item.startsWith('+') ? item.slice(1) : item;
     const dir = desc ? 'DESC' : 'ASC';
     if (name === '@random') return 'RANDOM()';
-    if (name === '@rowid') return `${col(ctx.alias, '_rowid_')} ${dir}`;
+    if (name === '@rowid') {
+      // Views have no rowid; their stable order is the id.
+      return `${col(ctx.alias, ctx.collection.type === 'view' ? 'id' : '_rowid_')} ${dir}`;
+    }
     if (!SORT_FIELD.test(name))
       throw new FilterError(`Invalid sort: ${JSON.stringify(item)} is not a field.`);
     try {
-      return `${resolver.resolve(name).sql} ${dir}`;
+      const resolved = resolver.resolve(name);
+      // A guarded value (an auth record's email) sorts as unknown where the guard hides it, so the
+      // order reveals nothing the filter could not.
+      const sql = resolved.guard ? `CASE WHEN ${resolved.guard} THEN ${resolved.sql} END` : resolved.sql;
+      return `${sql} ${dir}`;
     } catch (e) {
       if (e instanceof FilterError)
         throw new FilterError(e.message.replace(/^Invalid filter:/, 'Invalid sort:'));

@@ -60,7 +60,10 @@ export function toList(v: unknown): string[] {
 export function toDateTime(v: unknown): string {
   if (v === null || v === undefined || v === '') return '';
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : formatDateTime(v);
-  if (typeof v === 'number') return formatDateTime(new Date(v * 1000));
+  if (typeof v === 'number') {
+    const d = new Date(v * 1000);
+    return Number.isNaN(d.getTime()) ? '' : formatDateTime(d);
+  }
   if (typeof v !== 'string') return '';
   const text = v.trim();
   // Accept "2024-01-02 03:04:05(.000)(Z)" and ISO forms; plain dates are midnight UTC.

@@ -87,6 +87,8 @@ function expandLevel(
 ): void {
   for (const [name, child] of node.children) {
     const field = findField(collection, name);
+    // A hidden relation is no more expandable than it is filterable, except for superusers.
+    if (field?.hidden && !request.isSuperuser) continue;
     if (field?.type === 'relation') {
       const target = deps.collections.find(field.collectionId);
       if (!target) continue;
@@ -114,6 +116,7 @@ function expandLevel(
     const source = back ? deps.collections.find(back[1]!) : undefined;
     const via = source && back ? findField(source, back[2]!) : undefined;
     if (!source || via?.type !== 'relation' || via.collectionId !== collection.id) continue;
+    if (via.hidden && !request.isSuperuser) continue;
     const ids = items.map((i) => String(i.row['id']));
     const column = `${ALIAS}.${quoteIdent(via.name)}`;
     const multiple = isMultiple(via);

@@ -44,16 +44,24 @@ export function withFilterErrors<T>(fn: () => T): T {
   }
 }
 
+/** A collection's rules, auth collections' `manageRule` and `authRule` included. */
+export type AnyRule = RuleName | 'manageRule' | 'authRule';
+
+function ruleText(collection: Collection, rule: AnyRule): string | null {
+  if (rule === 'manageRule' || rule === 'authRule') return collection.auth?.[rule] ?? null;
+  return collection[rule];
+}
+
 /** The rule's WHERE part for this request, or null when nothing restricts it. */
 export function compileRule(
   deps: QueryDeps,
   collection: Collection,
-  rule: RuleName,
+  rule: AnyRule,
   request: RecordRequest,
   params: SqlParams,
 ): Compiled | null {
   if (request.isSuperuser) return null;
-  const text = collection[rule];
+  const text = ruleText(collection, rule);
   if (text === null) throw ApiError.forbidden('Only superusers can perform this action.');
   if (text.trim() === '') return null;
   return withFilterErrors(() =>
@@ -79,7 +87,7 @@ function from(collection: Collection, joins: string[]): string {
 export function findAllowed(
   deps: QueryDeps,
   collection: Collection,
-  rule: RuleName,
+  rule: AnyRule,
   id: string,
   request: RecordRequest,
 ): Row | undefined {

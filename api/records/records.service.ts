@@ -1,5 +1,5 @@
 import { SqliteError } from 'better-sqlite3';
-import { hashPassword } from '../auth/password';
+import { hashPassword, verifyPassword } from '../auth/password';
 import { newTokenKey } from '../auth/superusers.store';
 import { isMultiple, type Collection } from '../collections/collection.model';
 import { parseIndex } from '../collections/collections.schema';
@@ -7,12 +7,13 @@ import { ApiError, type ErrorData } from '../core/errors';
 import type { EventBus } from '../core/events';
 import { SUPERUSERS } from '../core/http';
 import { SqlParams } from '../lib/sql';
-import { applyInput } from './record.input';
+import { applyInput, rulesBody } from './record.input';
 import { toList } from './record.values';
 import { ALIAS, compileRule, findAllowed, type QueryDeps } from './records.query';
 import type { RecordRequest } from './records.request';
 import {
   countExisting,
+  countRows,
   deleteRow,
   findReferencing,
   findRow,
@@ -131,6 +132,51 @@ function uniqueError(collection: Collection, err: unknown, message: string): unk
   return ApiError.badRequest(message, data, err);
 }
 
+/** The collection as it is now, inside the write transaction (a schema change may have committed). */
+function current(deps: RecordDeps, collection: Collection): Collection {
+  const now = deps.collections.find(collection.id);
+  if (!now) throw ApiError.notFound('Missing collection context.');
+  assertWritable(now);
+  return now;
+}
+
+/** The request as rules see it for this write: `@request.body` with modifiers resolved. */
+function withRulesBody(request: RecordRequest, body: Record<string, unknown>): RecordRequest {
+  return { ...request, info: { ...request.info, body } };
+}
+
+/** Refuses manager-only changes (see AppliedInput.managed) when the request cannot manage `id`. */
+function checkManaged(
+  deps: RecordDeps,
+  collection: Collection,
+  id: string,
+  managed: string[],
+  request: RecordRequest,
+  message: string,
+): void {
+  if (managed.length === 0 || canManage(deps, collection, id, request)) return;
+  const data: ErrorData = {};
+  for (const name of managed) {
+    data[name] = {
+      code: 'validation_values_mismatch',
+      message: 'Only superusers and managers of the collection can change this field.',
+    };
+  }
+  throw ApiError.badRequest(message, data);
+}
+
+/** Superusers, and requests the auth collection's manageRule lets manage the record. */
+export function canManage(
+  deps: RecordDeps,
+  collection: Collection,
+  id: string,
+  request: RecordRequest,
+): boolean {
+  if (request.isSuperuser) return true;
+  if (collection.type !== 'auth' || collection.auth?.manageRule == null) return false;
+  return findAllowed(deps, collection, 'manageRule', id, request) !== undefined;
+}
+
 /** Creates a record: validate, then insert and check the create rule in one transaction. */
 export async function createRecord(
   deps: RecordDeps,
@@ -147,12 +193,12 @@ export async function createRecord(
 /** The synchronous create, inside the caller's transaction (batch runs several in one). */
 export function createRecordNow(
   deps: RecordDeps,
-  collection: Collection,
+  stale: Collection,
   input: Record<string, unknown>,
   request: RecordRequest,
   hashes: PasswordHashes,
 ): Row {
-  assertWritable(collection);
+  const collection = current(deps, stale);
   const applied = applyInput(collection, null, input);
   if (Object.keys(applied.errors).length > 0)
     throw ApiError.badRequest('Failed to create record.', applied.errors);
@@ -160,6 +206,7 @@ export function createRecordNow(
   setPasswords(collection, row, applied.passwords, hashes, true);
   // Superusers are trusted with their email from the start, as PocketBase marks them.
   if (collection.id === SUPERUSERS.id) row['verified'] = 1;
+  const ruled = withRulesBody(request, rulesBody(collection, input, row));
   try {
     return deps.db.transaction(() => {
       checkRelations(deps, collection, row, new Set(Object.keys(row)), 'Failed to create record.');
@@ -167,18 +214,41 @@ export function createRecordNow(
       // The create rule sees the new record as stored, relations included (PocketBase checks it
       // against the would-be record the same way); failing it rolls the insert back.
       const params = new SqlParams();
-      const rule = compileRule(deps, collection, 'createRule', request, params);
+      const rule = compileRule(deps, collection, 'createRule', ruled, params);
       if (rule) {
         const idParam = params.add(String(row['id']));
         const sql = `SELECT 1 FROM ${quoteIdent(collection.name)} ${ALIAS} ${rule.joins.join(' ')} WHERE ${ALIAS}.id = ${idParam} AND (${rule.where}) LIMIT 1`;
         if (!queryValue(deps.db, sql, params.values)) throw ApiError.badRequest('Failed to create record.');
       }
+      checkManaged(deps, collection, String(row['id']), applied.managed, ruled, 'Failed to create record.');
       const saved = findRow(deps.db, collection, String(row['id']))!;
       deps.bus.publish('RecordCreate', event(collection, saved));
       return saved;
     });
   } catch (err) {
     throw uniqueError(collection, err, 'Failed to create record.');
+  }
+}
+
+/**
+ * A password change by someone who cannot manage the record needs the current password as
+ * `oldPassword` (PocketBase's rule), checked before the write transaction since hashing is async.
+ */
+export async function checkOldPassword(
+  deps: RecordDeps,
+  collection: Collection,
+  id: string,
+  input: Record<string, unknown>,
+  request: RecordRequest,
+): Promise<void> {
+  if (collection.type !== 'auth' || typeof input['password'] !== 'string' || input['password'] === '') return;
+  const row = findRow(deps.db, collection, id);
+  if (!row || canManage(deps, collection, id, request)) return;
+  const old = input['oldPassword'];
+  if (typeof old !== 'string' || old === '' || !(await verifyPassword(String(row['password']), old))) {
+    throw ApiError.badRequest('Failed to update record.', {
+      oldPassword: { code: 'validation_invalid_old_password', message: 'Missing or invalid old password.' },
+    });
   }
 }
 
@@ -191,26 +261,33 @@ export async function updateRecord(
   request: RecordRequest,
 ): Promise<Row> {
   assertWritable(collection);
-  if (!findAllowed(deps, collection, 'updateRule', id, request)) throw ApiError.notFound();
+  if (!findRow(deps.db, collection, id)) throw ApiError.notFound();
+  await checkOldPassword(deps, collection, id, input, request);
   const hashes = await hashInputPasswords(collection, input);
   return deps.db.transaction(() => updateRecordNow(deps, collection, id, input, request, hashes));
 }
 
-/** The synchronous update, inside the caller's transaction. */
+/**
+ * The synchronous update, inside the caller's transaction. As PocketBase, the update rule is checked
+ * against the stored record with `@request.body` holding the submitted values, modifiers resolved.
+ */
 export function updateRecordNow(
   deps: RecordDeps,
-  collection: Collection,
+  stale: Collection,
   id: string,
   input: Record<string, unknown>,
   request: RecordRequest,
   hashes: PasswordHashes,
 ): Row {
-  assertWritable(collection);
-  const current = findAllowed(deps, collection, 'updateRule', id, request);
-  if (!current) throw ApiError.notFound();
-  const applied = applyInput(collection, current, input);
+  const collection = current(deps, stale);
+  const stored = findRow(deps.db, collection, id);
+  if (!stored) throw ApiError.notFound();
+  const applied = applyInput(collection, stored, input);
+  const ruled = withRulesBody(request, rulesBody(collection, input, applied.row));
+  if (!findAllowed(deps, collection, 'updateRule', id, ruled)) throw ApiError.notFound();
   if (Object.keys(applied.errors).length > 0)
     throw ApiError.badRequest('Failed to update record.', applied.errors);
+  checkManaged(deps, collection, id, applied.managed, ruled, 'Failed to update record.');
   setPasswords(collection, applied.row, applied.passwords, hashes, false);
   const changes: Row = {};
   for (const name of applied.changed) changes[name] = applied.row[name];
@@ -241,6 +318,9 @@ export function deleteRecord(
   deps.db.transaction(() => {
     const row = findAllowed(deps, collection, 'deleteRule', id, request);
     if (!row) throw ApiError.notFound();
+    if (collection.id === SUPERUSERS.id && countRows(deps.db, collection) <= 1) {
+      throw ApiError.badRequest('The only superuser cannot be deleted.');
+    }
     deleteWithCascade(deps, collection, row, new Set());
   });
 }

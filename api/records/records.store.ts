@@ -88,3 +88,7 @@ export function countExisting(db: Database, collection: Collection, ids: string[
   const sql = `SELECT count(*) FROM ${quoteIdent(collection.name)} WHERE id IN (SELECT value FROM json_each(?))`;
   return statement(db, sql, true).get(JSON.stringify(ids)) as number;
 }
+
+export function countRows(db: Database, collection: Collection): number {
+  return statement(db, `SELECT count(*) FROM ${quoteIdent(collection.name)}`, true).get() as number;
+}

@@ -72,6 +72,6 @@ export function up(sql: BetterSqlite3.Database): void {
     none,
   );
   users.indexes = systemIndexes(users);
-  createCollectionTable(sql, users, none);
+  createCollectionTable(sql, users);
   writeCollection(sql, users);
 }
