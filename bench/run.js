@@ -1,5 +1,5 @@
 // `npm run bench` runs every bench in order; `npm run bench -- health startup` runs the named ones.
-// Options: --cycles N and --seed N (crash), --runs N (startup), --seconds N and --rounds N (health).
+// Options: --cycles N and --seed N (crash), --runs N (startup), --seconds N and --rounds N (health, records).
 // Every figure is a ratio against a baseline measured in the same run (see docs/BENCHMARKS.md); the
 // markdown block printed at the end can be pasted into docs/BENCHMARKS.md. Exits 1 if a bench fails
 // (an error, or the crash bench finding a lost write or a damaged database); a missed performance goal
@@ -8,6 +8,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as crash from './crash.js';
 import * as health from './health.js';
+import * as records from './records.js';
 import * as startup from './startup.js';
 
 /**
@@ -47,6 +48,11 @@ const BENCHES = {
     title: 'Startup: spawn to first 200',
     flags: ['runs'],
     run: () => startup.run({ runs: int(values.runs, 'runs') }),
+  },
+  records: {
+    title: 'Storage API (issue 3)',
+    flags: ['seconds', 'rounds'],
+    run: () => records.run({ seconds: int(values.seconds, 'seconds'), rounds: int(values.rounds, 'rounds') }),
   },
   crash: {
     title: 'Crash durability: SIGKILL mid-burst',
