@@ -3,6 +3,7 @@ import type { CollectionsRegistry } from '../collections/collections.registry';
 import type { Database } from '../core/db';
 import { getOrCreateSecret } from '../core/secrets';
 import { quoteIdent } from '../lib/sql';
+import { findRow, statement } from '../records/records.store';
 import { verifyPassword } from './password';
 import { peekAuthToken, signAuthToken, verifyAuthToken } from './tokens';
 
@@ -28,8 +29,7 @@ export function authTokenSecret(collectionId: string): string {
 }
 
 function findById(db: Database, collection: Collection, id: string): AuthRow | undefined {
-  return db.sql.prepare(`SELECT * FROM ${quoteIdent(collection.name)} WHERE id = ?`).get(id) as
-    AuthRow | undefined;
+  return findRow(db, collection, id) as AuthRow | undefined;
 }
 
 /** A fresh auth token for a record, valid for the collection's authToken duration unless given. */
@@ -78,11 +78,10 @@ export async function checkRecordPassword(
   );
   let row: AuthRow | undefined;
   for (const field of fields) {
-    row = deps.db.sql
-      .prepare(
-        `SELECT * FROM ${quoteIdent(collection.name)} WHERE ${quoteIdent(field)} = ? COLLATE NOCASE LIMIT 1`,
-      )
-      .get(identity.trim()) as AuthRow | undefined;
+    row = statement(
+      deps.db,
+      `SELECT * FROM ${quoteIdent(collection.name)} WHERE ${quoteIdent(field)} = ? COLLATE NOCASE LIMIT 1`,
+    ).get(identity.trim()) as AuthRow | undefined;
     if (row) break;
   }
   const ok = await verifyPassword(row?.password || (await dummyHash()), password);

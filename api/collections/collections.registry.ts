@@ -1,4 +1,3 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from '../core/db';
 import type { Collection, Schema } from './collection.model';
 import { readCollections } from './collections.store';
@@ -10,7 +9,6 @@ import { readCollections } from './collections.store';
  */
 export class CollectionsRegistry implements Schema {
   readonly #db: Database;
-  readonly #version: BetterSqlite3.Statement;
   #list: Collection[] = [];
   #byKey = new Map<string, Collection>();
   #dataVersion = -1;
@@ -18,7 +16,6 @@ export class CollectionsRegistry implements Schema {
 
   constructor(db: Database) {
     this.#db = db;
-    this.#version = db.sql.prepare('PRAGMA data_version').pluck();
   }
 
   find(idOrName: string): Collection | undefined {
@@ -37,7 +34,7 @@ export class CollectionsRegistry implements Schema {
   }
 
   #refresh(): void {
-    const version = this.#version.get() as number;
+    const version = this.#db.dataVersion();
     if (!this.#dirty && version === this.#dataVersion) return;
     this.#list = readCollections(this.#db.sql);
     this.#byKey = new Map();

@@ -35,6 +35,11 @@ export interface Database {
    */
   transaction<T>(fn: () => T): T;
   /**
+   * `PRAGMA data_version`: changes when another connection (a CLI command, another process) committed.
+   * Caches of database state check it to know when to reload.
+   */
+  dataVersion(): number;
+  /**
    * Runs `fn` once the current outermost transaction has committed; drops it if that transaction
    * (or the savepoint it was queued in) rolls back. Outside a transaction it runs at once.
    */
@@ -155,15 +160,39 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
   // One queue per open transaction level; a savepoint's queue joins its parent's on release.
   const pending: (() => void)[][] = [];
 
+  // Prepared once: better-sqlite3's own sql.transaction(fn) builds new wrapper functions on every
+  // call, which cost a record create about a tenth of its time (docs/BENCHMARKS.md).
+  const control = options.readonly
+    ? undefined
+    : {
+        begin: sql.prepare('BEGIN IMMEDIATE'),
+        commit: sql.prepare('COMMIT'),
+        rollback: sql.prepare('ROLLBACK'),
+        savepoint: sql.prepare('SAVEPOINT nested'),
+        release: sql.prepare('RELEASE nested'),
+        rollbackTo: sql.prepare('ROLLBACK TO nested'),
+      };
+  const version = sql.prepare('PRAGMA data_version').pluck();
+
   const transaction = <T>(fn: () => T): T => {
+    if (!control) throw new DatabaseOpenError(`${file} is open read-only.`);
     const nested = sql.inTransaction;
+    (nested ? control.savepoint : control.begin).run();
     pending.push([]);
     let result: T;
     try {
-      const run = sql.transaction(fn);
-      result = nested ? run() : run.immediate();
+      result = fn();
+      (nested ? control.release : control.commit).run();
     } catch (err) {
       pending.pop();
+      if (sql.inTransaction) {
+        if (nested) {
+          control.rollbackTo.run();
+          control.release.run();
+        } else {
+          control.rollback.run();
+        }
+      }
       throw err;
     }
     const done = pending.pop()!;
@@ -179,6 +208,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
     sql,
     file,
     transaction,
+    dataVersion: () => version.get() as number,
     afterCommit(fn) {
       const queue = pending[pending.length - 1];
       if (queue) queue.push(fn);

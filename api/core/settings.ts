@@ -120,7 +120,7 @@ export class SettingsStore<D extends SettingDefs> {
 
   /** Another process (the CLI) may have written: PRAGMA data_version tells, for about a microsecond. */
   #refresh(): void {
-    const version = this.#db.sql.pragma('data_version', { simple: true }) as number;
+    const version = this.#db.dataVersion();
     if (version === this.#dataVersion) return;
     const rows = readAllParams(this.#db);
     const next = new Map<string, unknown>();

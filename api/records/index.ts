@@ -3,6 +3,7 @@ import { requireSuperuser, type ApiApp } from '../core/http';
 import type { Deps } from '../main';
 import { registerBatch } from './batch';
 import { findCollection, present, readRecordBody } from './records.http';
+import { cacheable, ListCache } from './records.cache';
 import { parsePaging, result } from './records.paging';
 import { findAllowed, listAllowed } from './records.query';
 import { recordRequest } from './records.request';
@@ -17,17 +18,24 @@ import { allIds, findRow } from './records.store';
 export function register(app: ApiApp, deps: Deps): void {
   const base = '/api/collections/:collection';
 
+  const cache = new ListCache(deps.db);
+
   app.get(`${base}/records`, (c) => {
     const collection = findCollection(deps, c);
+    const filter = c.req.query('filter') ?? '';
+    const sort = c.req.query('sort') ?? '';
+    const auth = c.get('auth');
+    const key = cacheable(collection.listRule, filter, sort, c.req.query('expand') ?? '')
+      ? `${collection.id}\n${auth ? `${auth.collectionId}/${auth.id}` : ''}\n${c.req.url.slice(c.req.url.indexOf('?') + 1)}`
+      : undefined;
+    const hit = key === undefined ? undefined : cache.get(key);
+    if (hit !== undefined) return c.body(hit, 200, { 'content-type': 'application/json' });
     const request = recordRequest(c, deps.collections);
     const paging = parsePaging(c.req.query());
-    const { rows, total } = listAllowed(
-      deps,
-      collection,
-      { filter: c.req.query('filter') ?? '', sort: c.req.query('sort') ?? '', paging },
-      request,
-    );
-    return c.json(result(present(deps, c, collection, rows, request), total, paging));
+    const { rows, total } = listAllowed(deps, collection, { filter, sort, paging }, request);
+    const body = JSON.stringify(result(present(deps, c, collection, rows, request), total, paging));
+    if (key !== undefined) cache.set(key, body);
+    return c.body(body, 200, { 'content-type': 'application/json' });
   });
 
   app.get(`${base}/records/:id`, (c) => {
