@@ -52,6 +52,17 @@ export async function authenticateToken(
   deps: RecordAuthDeps,
   token: string,
 ): Promise<{ collection: Collection; row: AuthRow } | null> {
+  let verified = verifiedByDb.get(deps.db);
+  if (!verified) verifiedByDb.set(deps.db, (verified = new Map()));
+  const known = verified.get(token);
+  if (known && known.exp > Date.now() / 1000) {
+    // Checked before with this tokenKey: still valid while the record keeps that key.
+    const collection = deps.collections.find(known.collectionId);
+    const row = collection?.type === 'auth' ? findById(deps.db, collection, known.id) : undefined;
+    if (collection && row && row.tokenKey === known.tokenKey) return { collection, row };
+    verified.delete(token);
+    return null;
+  }
   const claims = peekAuthToken(token);
   if (!claims) return null;
   const collection = deps.collections.find(claims.collectionId);
@@ -59,8 +70,24 @@ export async function authenticateToken(
   const row = findById(deps.db, collection, claims.id);
   if (!row) return null;
   const secret = getOrCreateSecret(deps.db, authTokenSecret(collection.id));
-  return (await verifyAuthToken(token, { secret, tokenKey: row.tokenKey })) ? { collection, row } : null;
+  const exp = await verifyAuthToken(token, { secret, tokenKey: row.tokenKey });
+  if (exp === null) return null;
+  if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
+  verified.set(token, { collectionId: collection.id, id: row.id, tokenKey: row.tokenKey, exp });
+  return { collection, row };
 }
+
+/**
+ * Tokens whose signature was checked, with the tokenKey they were checked against: a signed-in
+ * client sends the same token on every request, and the HMAC need not be redone while the record
+ * keeps that tokenKey (a password or email change rotates it) and the token has not expired.
+ * Bounded; the oldest entry goes first.
+ */
+const verifiedByDb = new WeakMap<
+  Database,
+  Map<string, { collectionId: string; id: string; tokenKey: string; exp: number }>
+>();
+const VERIFIED_MAX = 10_000;
 
 /**
  * The record whose identity field (email) and password match; null for any mismatch. An unknown

@@ -75,16 +75,19 @@ export function peekAuthToken(token: string): AuthTokenClaims | null {
   return typeof id === 'string' && typeof collectionId === 'string' ? { id, collectionId } : null;
 }
 
-/** True only for an unexpired HS256 auth token signed with this key. */
-export function verifyAuthToken(token: string, key: { secret: string; tokenKey: string }): Promise<boolean> {
+/** The expiry (seconds) of an unexpired HS256 auth token signed with this key; null for any other. */
+export function verifyAuthToken(
+  token: string,
+  key: { secret: string; tokenKey: string },
+): Promise<number | null> {
   const parsed = parse(token);
   if (!parsed || parsed.header['alg'] !== 'HS256' || parsed.payload['type'] !== 'auth') {
-    return Promise.resolve(false);
+    return Promise.resolve(null);
   }
   const expected = hmac(key, parsed.unsigned);
   if (parsed.signature.length !== expected.length || !timingSafeEqual(parsed.signature, expected)) {
-    return Promise.resolve(false);
+    return Promise.resolve(null);
   }
   const exp = parsed.payload['exp'];
-  return Promise.resolve(typeof exp === 'number' && exp > Date.now() / 1000);
+  return Promise.resolve(typeof exp === 'number' && exp > Date.now() / 1000 ? exp : null);
 }

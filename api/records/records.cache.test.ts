@@ -49,6 +49,8 @@ describe('list cache', () => {
     } finally {
       other.close();
     }
+    // Another process's commit is noticed within a millisecond (Database.dataVersion).
+    await new Promise((resolve) => setTimeout(resolve, 5));
     expect(await list()).toEqual(['other']);
   });
 
