@@ -28,8 +28,23 @@ export function authTokenSecret(collectionId: string): string {
   return `authToken:${collectionId}`;
 }
 
+/**
+ * The signed-in record, read on every authenticated request: kept until the database changes at all
+ * (Database.changeStamp), which a password or tokenKey change does.
+ */
+const rowsByDb = new WeakMap<Database, { stamp: string; rows: Map<string, AuthRow | undefined> }>();
+const ROWS_MAX = 10_000;
+
 function findById(db: Database, collection: Collection, id: string): AuthRow | undefined {
-  return findRow(db, collection, id) as AuthRow | undefined;
+  const stamp = db.changeStamp();
+  let cache = rowsByDb.get(db);
+  if (!cache || cache.stamp !== stamp) rowsByDb.set(db, (cache = { stamp, rows: new Map() }));
+  const key = `${collection.id}/${id}`;
+  if (cache.rows.has(key)) return cache.rows.get(key);
+  const row = findRow(db, collection, id) as AuthRow | undefined;
+  if (cache.rows.size >= ROWS_MAX) cache.rows.clear();
+  cache.rows.set(key, row);
+  return row;
 }
 
 /** A fresh auth token for a record, valid for the collection's authToken duration unless given. */

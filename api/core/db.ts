@@ -40,6 +40,12 @@ export interface Database {
    */
   dataVersion(): number;
   /**
+   * Changes whenever the database may have changed: any row written through this connection
+   * (`total_changes()`, rolled-back writes included) or a commit by another (dataVersion). Caches of
+   * query results compare it to know they are still current.
+   */
+  changeStamp(): string;
+  /**
    * Runs `fn` once the current outermost transaction has committed; drops it if that transaction
    * (or the savepoint it was queued in) rolls back. Outside a transaction it runs at once.
    */
@@ -173,6 +179,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
         rollbackTo: sql.prepare('ROLLBACK TO nested'),
       };
   const version = sql.prepare('PRAGMA data_version').pluck();
+  const changes = sql.prepare('SELECT total_changes()').pluck();
   let versionValue = -1;
   let versionAt = -Infinity;
 
@@ -210,6 +217,9 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
     sql,
     file,
     transaction,
+    changeStamp() {
+      return `${this.dataVersion()}:${String(changes.get())}`;
+    },
     dataVersion() {
       // Asked several times per request (collections, settings, caches) and not free (about 3 µs):
       // one answer serves for a millisecond. This connection's own writes never change it, so the

@@ -1,12 +1,11 @@
-import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from '../core/db';
 
 /**
  * Answers to list requests, kept until the database changes. Many clients polling the same list is
  * the common read load of a personal cloud; a hit skips the query, the rules and the JSON.
  *
- * Correctness rests on one stamp: SQLite's `total_changes()` (every row this connection wrote,
- * collections and settings included) with `PRAGMA data_version` (commits of other connections). Any
+ * Correctness rests on Database.changeStamp: SQLite's `total_changes()` (every row this connection
+ * wrote, collections and settings included) with `PRAGMA data_version` (other connections). Any
  * write anywhere clears the whole cache, so an answer can never outlive the data it was made from,
  * whatever tables its rules read. Requests whose answer depends on more than the database and the
  * signed-in record (request headers or query in a rule, the clock, `@random`) are not cached; see
@@ -14,7 +13,6 @@ import type { Database } from '../core/db';
  */
 export class ListCache {
   readonly #db: Database;
-  readonly #changes: BetterSqlite3.Statement;
   readonly #maxEntries: number;
   readonly #maxBytes: number;
   #stamp = '';
@@ -23,7 +21,6 @@ export class ListCache {
 
   constructor(db: Database, options: { maxEntries?: number; maxBytes?: number } = {}) {
     this.#db = db;
-    this.#changes = db.sql.prepare('SELECT total_changes()').pluck();
     this.#maxEntries = options.maxEntries ?? 1000;
     this.#maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
   }
@@ -54,7 +51,7 @@ export class ListCache {
   }
 
   #check(): void {
-    const stamp = `${this.#db.dataVersion()}:${String(this.#changes.get())}`;
+    const stamp = this.#db.changeStamp();
     if (stamp === this.#stamp) return;
     this.#stamp = stamp;
     this.#entries.clear();
