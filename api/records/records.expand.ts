@@ -3,7 +3,7 @@ import { ApiError } from '../core/errors';
 import { quoteIdent, SqlParams } from '../lib/sql';
 import { toList } from './record.values';
 import { exportRecord, type RecordJSON } from './records.export';
-import { ALIAS, compileRule, type QueryDeps } from './records.query';
+import { ALIAS, columnsOf, compileRule, type QueryDeps } from './records.query';
 import type { RecordRequest } from './records.request';
 import { queryRows, type Row } from './records.store';
 
@@ -62,7 +62,7 @@ function loadVisible(
   }
   const joins = rule?.joins ?? [];
   const where = [condition(params), rule ? `(${rule.where})` : ''].filter(Boolean).join(' AND ');
-  const sql = `SELECT ${joins.length ? 'DISTINCT ' : ''}${ALIAS}.* FROM ${quoteIdent(target.name)} ${ALIAS} ${joins.join(' ')} WHERE ${where} LIMIT ${BACK_RELATION_LIMIT * 10}`;
+  const sql = `SELECT ${joins.length ? 'DISTINCT ' : ''}${columnsOf(target)} FROM ${quoteIdent(target.name)} ${ALIAS} ${joins.join(' ')} WHERE ${where} LIMIT ${BACK_RELATION_LIMIT * 10}`;
   return queryRows(deps.db, sql, params.values);
 }
 

@@ -76,6 +76,15 @@ export function compileRule(
   );
 }
 
+/**
+ * The select list: every field's column by name, never `t.*`. Rows are mapped by the statement's
+ * columns (queryRows), and a query naming its columns cannot silently change shape when a schema
+ * change re-prepares it.
+ */
+export function columnsOf(collection: Collection): string {
+  return collection.fields.map((f) => `${ALIAS}.${quoteIdent(f.name)}`).join(', ');
+}
+
 function from(collection: Collection, joins: string[]): string {
   return `FROM ${quoteIdent(collection.name)} ${ALIAS}${joins.length > 0 ? ` ${joins.join(' ')}` : ''}`;
 }
@@ -95,7 +104,7 @@ export function findAllowed(
   const compiled = compileRule(deps, collection, rule, request, params);
   const idParam = params.add(id);
   const where = compiled ? ` AND (${compiled.where})` : '';
-  const sql = `SELECT ${ALIAS}.* ${from(collection, compiled?.joins ?? [])} WHERE ${ALIAS}.id = ${idParam}${where} LIMIT 1`;
+  const sql = `SELECT ${columnsOf(collection)} ${from(collection, compiled?.joins ?? [])} WHERE ${ALIAS}.id = ${idParam}${where} LIMIT 1`;
   return queryRows(deps.db, sql, params.values)[0];
 }
 
@@ -138,7 +147,7 @@ export function listAllowed(
   const offset = params.add((page - 1) * perPage);
   const rows = queryRows(
     deps.db,
-    `SELECT ${distinct}${ALIAS}.* ${from(collection, joins)}${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
+    `SELECT ${distinct}${columnsOf(collection)} ${from(collection, joins)}${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`,
     params.values,
   );
   let total = -1;

@@ -54,9 +54,36 @@ export function deleteRow(db: Database, collection: Collection, id: string): voi
   statement(db, `DELETE FROM ${quoteIdent(collection.name)} WHERE id = ?`).run(id);
 }
 
-/** Runs a query the records capability built (rule/filter SQL with bound params). */
+const rawStatements = new WeakMap<
+  BetterSqlite3.Database,
+  Map<string, { stmt: BetterSqlite3.Statement; columns: string[] }>
+>();
+
+/**
+ * Runs a query the records capability built (rule/filter SQL with bound params, naming its columns:
+ * see columnsOf). Rows come from SQLite as arrays and become objects here: better-sqlite3 building
+ * each row object through N-API cost a third more than this for a page of 20 (docs/BENCHMARKS.md).
+ */
 export function queryRows(db: Database, sql: string, params: Record<string, SqlValue>): Row[] {
-  return statement(db, sql).all(params) as Row[];
+  let map = rawStatements.get(db.sql);
+  if (!map) rawStatements.set(db.sql, (map = new Map()));
+  let entry = map.get(sql);
+  if (!entry) {
+    if (map.size >= CACHE_MAX) map.clear();
+    const stmt = db.sql.prepare(sql).raw();
+    entry = { stmt, columns: stmt.columns().map((c) => c.name) };
+    map.set(sql, entry);
+  }
+  const { stmt, columns } = entry;
+  const raw = stmt.all(params) as unknown[][];
+  const rows: Row[] = new Array<Row>(raw.length);
+  for (let r = 0; r < raw.length; r++) {
+    const values = raw[r]!;
+    const row: Row = {};
+    for (let c = 0; c < columns.length; c++) row[columns[c]!] = values[c];
+    rows[r] = row;
+  }
+  return rows;
 }
 
 export function queryValue(db: Database, sql: string, params: Record<string, SqlValue>): unknown {
