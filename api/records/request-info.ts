@@ -15,6 +15,6 @@ export interface RequestInfo {
   query: Record<string, string>;
   /** Names lower-cased with `-` turned into `_`, as PocketBase exposes them. */
   headers: Record<string, string>;
-  /** The submitted values (after the body was parsed; modifiers such as `tags+` keep their key). */
+  /** The submitted values; for writes, update modifiers are applied (`tags+` shows as the final `tags`). */
   body: Record<string, unknown>;
 }
