@@ -69,8 +69,24 @@ export function compileFilter(
   params: SqlParams,
   options: CompileOptions = {},
 ): string {
-  const tree = parseFilter(filter);
-  return compileNode(tree, { resolver, params, now: options.now ?? new Date() });
+  return compileNode(parsed(filter), { resolver, params, now: options.now ?? new Date() });
+}
+
+/**
+ * Parse trees of recent filters. Rules are compiled on every request with the same text, and parsing
+ * is pure (trees are never changed after), so each text is parsed once while it stays in use.
+ */
+const trees = new Map<string, FilterNode>();
+const TREES_MAX = 1000;
+
+function parsed(filter: string): FilterNode {
+  let tree = trees.get(filter);
+  if (!tree) {
+    tree = parseFilter(filter);
+    if (trees.size >= TREES_MAX) trees.delete(trees.keys().next().value!);
+    trees.set(filter, tree);
+  }
+  return tree;
 }
 
 function compileNode(node: FilterNode, ctx: Context): string {
