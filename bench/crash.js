@@ -109,7 +109,7 @@ export async function run(options = {}) {
     '',
     `Goal: no acknowledged write lost, \`integrity_check\` ok after every crash: **${ok ? 'met' : 'not met'}**.`,
     '',
-    `${concurrency} clients creating superusers and 4 sequential settings writers (PATCH /api/settings), SIGKILL after a burst of ` +
+    `${concurrency} clients creating superusers, 8 creating records and 4 sequential settings writers (PATCH /api/settings), SIGKILL after a burst of ` +
       `${BURST_MIN_MS}–${BURST_MAX_MS} ms (pseudo-random, seed ${seed}), restart, then the database is checked on disk.`,
   ].join('\n');
   return { name: 'crash', ok, markdown };
