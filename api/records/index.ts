@@ -2,7 +2,7 @@ import { ApiError } from '../core/errors';
 import { requireSuperuser, type ApiApp } from '../core/http';
 import type { Deps } from '../main';
 import { registerBatch } from './batch';
-import { findCollection, present, readRecordBody } from './records.http';
+import { checkPresentation, findCollection, present, readRecordBody } from './records.http';
 import { cacheable, ListCache } from './records.cache';
 import { parsePaging, result } from './records.paging';
 import { findAllowed, listAllowed } from './records.query';
@@ -48,6 +48,7 @@ export function register(app: ApiApp, deps: Deps): void {
 
   app.post(`${base}/records`, async (c) => {
     const collection = findCollection(deps, c);
+    checkPresentation(c);
     const body = await readRecordBody(c);
     const request = recordRequest(c, deps.collections, body);
     const row = await createRecord(deps, collection, body, request);
@@ -56,6 +57,7 @@ export function register(app: ApiApp, deps: Deps): void {
 
   app.patch(`${base}/records/:id`, async (c) => {
     const collection = findCollection(deps, c);
+    checkPresentation(c);
     const body = await readRecordBody(c);
     const request = recordRequest(c, deps.collections, body);
     const row = await updateRecord(deps, collection, c.req.param('id'), body, request);

@@ -25,7 +25,7 @@ interface PathNode {
   children: Map<string, PathNode>;
 }
 
-function parseExpand(param: string): PathNode {
+export function parseExpand(param: string): PathNode {
   const root: PathNode = { children: new Map() };
   for (const raw of param.split(',')) {
     const path = raw.trim();

@@ -2,7 +2,7 @@ import type { Collection } from '../collections/collection.model';
 import { ApiError } from '../core/errors';
 import { readJsonBody, requestHeader, type ApiContext } from '../core/http';
 import type { Deps } from '../main';
-import { expandRecords } from './records.expand';
+import { expandRecords, parseExpand } from './records.expand';
 import { exportRecord, parseFields, pickFields, type RecordJSON } from './records.export';
 import type { RecordRequest } from './records.request';
 import type { Row } from './records.store';
@@ -13,6 +13,15 @@ export function findCollection(deps: Deps, c: ApiContext): Collection {
   const collection = deps.collections.find(c.req.param('collection') ?? '');
   if (!collection) throw ApiError.notFound('Missing collection context.');
   return collection;
+}
+
+/**
+ * Checks `expand` and `fields` before a write, so a malformed one is a 400 before anything is saved
+ * rather than after.
+ */
+export function checkPresentation(c: ApiContext): void {
+  parseExpand(c.req.query('expand') ?? '');
+  parseFields(c.req.query('fields') ?? '');
 }
 
 /** Records as JSON with the request's `expand` and `fields` applied. */

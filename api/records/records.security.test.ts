@@ -118,6 +118,15 @@ describe('records: regressions from review', () => {
         notExpectedContent: ['"token"'],
       },
       {
+        name: 'a malformed fields parameter on a create → 400 before anything is written',
+        method: 'POST',
+        url: '/api/collections/wallets/records?fields=a;b',
+        headers: superuserHeaders,
+        body: { balance: 1 },
+        expectedStatus: 400,
+        after: (h) => expect(count(h, 'wallets')).toBe(1),
+      },
+      {
         name: 'a modifier on a single text field is ignored',
         method: 'PATCH',
         url: '/api/collections/posts/records/post00000000001',
