@@ -3,7 +3,6 @@ import type { Database } from '../core/db';
 import { ApiError, type ErrorData } from '../core/errors';
 import type { EventBus } from '../core/events';
 import { SUPERUSERS } from '../core/http';
-import { getOrCreateSecret } from '../core/secrets';
 import { hashPassword } from './password';
 import {
   countSuperusers,
@@ -12,8 +11,6 @@ import {
   updateSuperuserPassword,
   type SuperuserRow,
 } from './superusers.store';
-import { authTokenSecret } from './record-tokens';
-import { signAuthToken } from './tokens';
 
 /**
  * Superuser accounts: what the API, the setup page and `hearth superuser upsert` share. The full
@@ -159,20 +156,4 @@ export function dummyHash(): Promise<string> {
 /** Prepares the throwaway hash at start, so the first unknown-email sign-in is not slower than others. */
 export function warmUpSuperuserAuth(): void {
   void dummyHash();
-}
-
-export const SUPERUSER_TOKEN_SECRET = authTokenSecret(SUPERUSERS.id);
-
-/** A fresh auth token for the row, valid for `durationSeconds`. */
-export function issueSuperuserToken(
-  deps: SuperuserDeps,
-  row: SuperuserRow,
-  durationSeconds: number,
-): Promise<string> {
-  const secret = getOrCreateSecret(deps.db, SUPERUSER_TOKEN_SECRET);
-  return signAuthToken(
-    { id: row.id, collectionId: SUPERUSERS.id },
-    { secret, tokenKey: row.tokenKey },
-    durationSeconds,
-  );
 }

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueRecordToken } from '../auth/record-tokens';
-import { issueSuperuserToken, upsertSuperuser } from '../auth/superusers';
+import { upsertSuperuser } from '../auth/superusers';
 import { findSuperuserByEmail } from '../auth/superusers.store';
 import { silentLogger } from '../core/logger';
 import { createHearth, DATABASE_FILE, type Hearth } from '../main';
@@ -66,7 +66,7 @@ export async function withSuperuser(hearth: Hearth): Promise<void> {
 export async function superuserHeaders(hearth: Hearth): Promise<Record<string, string>> {
   const row = findSuperuserByEmail(hearth.db, SUPERUSER.email);
   if (!row) throw new Error('the fixture has no superuser: use withSuperuser');
-  return { Authorization: await issueSuperuserToken(hearth, row, 3600) };
+  return recordHeaders(hearth, '_superusers', row.id);
 }
 
 /** An `Authorization` header for a record of any auth collection, minted with the token module. */
