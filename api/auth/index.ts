@@ -120,9 +120,7 @@ export function register(app: ApiApp, deps: Deps): void {
   }
 
   async function authResponse(c: ApiContext, collection: Collection, row: AuthRow): Promise<Response> {
-    const duration =
-      collection.id === SUPERUSERS.id ? deps.settings.get('auth.superuserTokenDuration') : undefined;
-    const token = await issueRecordToken(deps, collection, row, duration);
+    const token = await issueRecordToken(deps, collection, row);
     const self = {
       id: row.id,
       collectionId: collection.id,

@@ -20,7 +20,7 @@ describe('GET|PATCH /api/settings', () => {
         expectedContent: [
           '"meta":{"appName":"Hearth","appURL":"http://127.0.0.1:8090"}',
           '"http":{"maxBodySize":33554432}',
-          '"auth":{"superuserTokenDuration":86400}',
+          '"batch":{"enabled":false,"maxBodySize":0,"maxRequests":50,"timeout":3}',
         ],
         notExpectedContent: ['secret'],
       },

@@ -30,10 +30,10 @@ const SETTING_WRITERS = [
     value: (c, n) => 1048576 + c * 100000 + n,
   },
   {
-    key: 'auth.superuserTokenDuration',
-    section: 'auth',
-    field: 'superuserTokenDuration',
-    value: (c, n) => 60 + c * 100000 + n,
+    key: 'batch.maxRequests',
+    section: 'batch',
+    field: 'maxRequests',
+    value: (c, n) => 1 + ((c * 1000 + n) % 10000),
   },
 ];
 
