@@ -74,6 +74,7 @@ export function register(app: ApiApp, deps: Deps): void {
     if (auth.collectionId !== collection.id) {
       throw ApiError.forbidden('The authorized record is not allowed to perform this action.');
     }
+    checkAuthRule(c, collection, auth.row as AuthRow);
     return authResponse(c, collection, auth.row as AuthRow);
   });
 

@@ -14,6 +14,7 @@ export interface AuthTokenClaims {
   collectionId: string;
 }
 
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 
 function hmac(key: { secret: string; tokenKey: string }, data: string): Buffer {
@@ -50,6 +51,8 @@ interface Parsed {
 function parse(token: string): Parsed | null {
   const parts = token.split('.');
   if (parts.length !== 3 || token.length > 8192) return null;
+  // Strict base64url (Node's decoder skips stray characters): one token, one spelling.
+  if (!parts.every((p) => BASE64URL.test(p)) || parts[2]!.length !== 43) return null;
   try {
     const header: unknown = JSON.parse(Buffer.from(parts[0]!, 'base64url').toString('utf8'));
     const payload: unknown = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'));

@@ -253,7 +253,11 @@ function ddl(message: string, run: () => void): void {
 function keepViewsWorking(deps: CollectionDeps, changedId: string): void {
   const views = deps.collections.all().filter((c) => c.type === 'view' && c.id !== changedId);
   const updated = checkViews(deps.db.sql, views);
-  for (const view of updated) writeCollection(deps.db.sql, view);
+  for (const view of updated) {
+    // The columns it reads may have new names or types now: derive its fields again.
+    deriveViewFields(deps.db.sql, view, views.find((v) => v.id === view.id), deps.collections);
+    writeCollection(deps.db.sql, view);
+  }
   if (updated.length > 0) deps.collections.invalidate();
 }
 

@@ -191,6 +191,10 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
     let result: T;
     try {
       result = fn();
+      if (result instanceof Promise) {
+        // Awaited work would run after COMMIT, outside the transaction: refuse it, as better-sqlite3 does.
+        throw new TypeError('Transaction function cannot return a promise');
+      }
       (nested ? control.release : control.commit).run();
     } catch (err) {
       pending.pop();

@@ -15,7 +15,8 @@ export function getOrCreateSecret(db: Database, name: string): string {
   const cached = cache.get(name);
   if (cached) return cached;
   const secret = readOrCreate(db, name);
-  cache.set(name, secret);
+  // Kept once stored for good: a secret made in a transaction that rolls back was never saved.
+  db.afterCommit(() => cache.set(name, secret));
   return secret;
 }
 

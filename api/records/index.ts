@@ -25,16 +25,17 @@ export function register(app: ApiApp, deps: Deps): void {
     const filter = c.req.query('filter') ?? '';
     const sort = c.req.query('sort') ?? '';
     const auth = c.get('auth');
-    const key = cacheable(collection.listRule, filter, sort, c.req.query('expand') ?? '')
+    const key = cacheable(collection, filter, sort, c.req.query('expand') ?? '')
       ? `${collection.id}\n${auth ? `${auth.collectionId}/${auth.id}` : ''}\n${c.req.url.slice(c.req.url.indexOf('?') + 1)}`
       : undefined;
     const hit = key === undefined ? undefined : cache.get(key);
     if (hit !== undefined) return c.body(hit, 200, { 'content-type': 'application/json' });
+    const stamp = cache.stamp();
     const request = recordRequest(c, deps.collections);
     const paging = parsePaging(c.req.query());
     const { rows, total } = listAllowed(deps, collection, { filter, sort, paging }, request);
     const body = JSON.stringify(result(present(deps, c, collection, rows, request), total, paging));
-    if (key !== undefined) cache.set(key, body);
+    if (key !== undefined) cache.set(key, body, stamp);
     return c.body(body, 200, { 'content-type': 'application/json' });
   });
 

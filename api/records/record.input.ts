@@ -189,3 +189,23 @@ export function rulesBody(
   }
   return body;
 }
+
+/**
+ * What a client may write: hidden fields are the server's (or a superuser's) to set, so for anyone
+ * else they are dropped from the input, and so from `@request.body` too (PocketBase's
+ * recordDataFromRequest). An auth collection's password stays: it is hidden but set by its owner.
+ */
+export function writableInput(
+  collection: Collection,
+  input: Record<string, unknown>,
+  isSuperuser: boolean,
+): Record<string, unknown> {
+  if (isSuperuser) return input;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    const field = findField(collection, parseKey(key).name);
+    if (field?.hidden && !(collection.type === 'auth' && field.type === 'password')) continue;
+    out[key] = value;
+  }
+  return out;
+}

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { saveCollection } from '../collections/collections.service';
 import { DATABASE_FILE } from '../main';
 import { superuserHeaders, testHearth, withSuperuser, type TestHearth } from '../testing/hearth';
-import { cacheable } from './records.cache';
+import { cacheable, ListCache } from './records.cache';
 
 /** The list cache must never answer with data older than the database. */
 describe('list cache', () => {
@@ -72,6 +72,7 @@ describe('list cache', () => {
   test.each([
     ['a rule reading request headers', '@request.headers.x_team = "a"', '', '', '', false],
     ['a date macro', 'created > @now', '', '', '', false],
+    ['the clock through strftime', "until > strftime('%Y-%m-%d', 'now')", '', '', '', false],
     ['@random', '', '', '@random', '', false],
     ['expand', '', '', '', 'author', false],
     [
@@ -83,6 +84,24 @@ describe('list cache', () => {
       true,
     ],
   ])('cacheable: %s', (_name, rule, filter, sort, expand, expected) => {
-    expect(cacheable(rule, filter, sort, expand)).toBe(expected);
+    const collection = { ...h.collections.find('notes')!, listRule: rule };
+    expect(cacheable(collection, filter, sort, expand)).toBe(expected);
+    expect(cacheable({ ...collection, type: 'view' }, filter, sort, expand)).toBe(false);
+  });
+
+  test('an answer computed while another process committed is not kept', async () => {
+    const cache = new ListCache(h.db);
+    const before = cache.stamp();
+    const other = new BetterSqlite3(join(h.dir, DATABASE_FILE));
+    try {
+      other.prepare("INSERT INTO notes (id, title) VALUES ('fromanotherproc', 'other')").run();
+    } finally {
+      other.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    cache.set('k', 'stale', before);
+    expect(cache.get('k')).toBeUndefined();
+    cache.set('k', 'fresh', cache.stamp());
+    expect(cache.get('k')).toBe('fresh');
   });
 });

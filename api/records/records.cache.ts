@@ -1,3 +1,4 @@
+import type { Collection } from '../collections/collection.model';
 import type { Database } from '../core/db';
 
 /**
@@ -36,8 +37,18 @@ export class ListCache {
     return value;
   }
 
-  set(key: string, value: string): void {
+  /** The database's change stamp now: take it before computing an answer, give it to `set`. */
+  stamp(): string {
+    return this.#db.changeStamp();
+  }
+
+  /**
+   * Keeps an answer computed from the database as it was at `stamp`; dropped when the database has
+   * changed since (a commit by another process while the answer was being made).
+   */
+  set(key: string, value: string, stamp: string): void {
     this.#check();
+    if (stamp !== this.#stamp) return;
     if (value.length > this.#maxBytes / 8) return;
     const old = this.#entries.get(key);
     if (old !== undefined) this.#bytes -= old.length;
@@ -62,12 +73,16 @@ export class ListCache {
 const ALLOWED_AT = /@request\.auth\.|@collection\.|@rowid/g;
 
 /**
- * Whether a list answer depends only on the database and the signed-in record: no expand (other
- * collections' view rules would need the same check), and no `@` in the rule, filter or sort except
- * `@request.auth.*`, `@collection.*` and `@rowid` (so no request headers or query, no date macros, no
- * `@random`).
+ * Whether a list answer depends only on the database and the signed-in record: not a view, no
+ * expand (other collections' view rules would need the same check), no `strftime`, and no `@` in the
+ * rule, filter or sort except `@request.auth.*`, `@collection.*` and `@rowid` (so no request headers
+ * or query, no date macros, no `@random`).
  */
-export function cacheable(rule: string | null, filter: string, sort: string, expand: string): boolean {
-  if (expand.trim() !== '') return false;
-  return !`${rule ?? ''} ${filter} ${sort}`.replace(ALLOWED_AT, '').includes('@');
+export function cacheable(collection: Collection, filter: string, sort: string, expand: string): boolean {
+  // A view's query may read the clock or random() itself.
+  if (collection.type === 'view' || expand.trim() !== '') return false;
+  const text = `${collection.listRule ?? ''} ${filter} ${sort}`;
+  // strftime(…, 'now') reads the clock without any @ macro.
+  if (/strftime\s*\(/i.test(text)) return false;
+  return !text.replace(ALLOWED_AT, '').includes('@');
 }

@@ -51,7 +51,9 @@ export async function fixture(h: Hearth): Promise<void> {
   saveCollection(h, {
     name: 'wallets',
     fields: [
-      { name: 'owner', type: 'relation', collectionId: 'users', maxSelect: 1, hidden: true },
+      { name: 'owner', type: 'relation', collectionId: 'users', maxSelect: 1 },
+      { name: 'guardian', type: 'relation', collectionId: 'users', maxSelect: 1, hidden: true },
+      { name: 'note', type: 'text', hidden: true },
       { name: 'balance', type: 'number' },
       { name: 'since', type: 'date' },
     ],
@@ -63,7 +65,7 @@ export async function fixture(h: Hearth): Promise<void> {
   await createRecord(
     h,
     h.collections.find('wallets')!,
-    { id: WALLET, owner: ALICE, balance: 10 },
+    { id: WALLET, owner: ALICE, guardian: ALICE, balance: 10, note: 'server only' },
     SUPERUSER_REQUEST,
   );
   const posts = h.collections.find('posts')!;

@@ -7,7 +7,7 @@ import { ApiError, type ErrorData } from '../core/errors';
 import type { EventBus } from '../core/events';
 import { SUPERUSERS } from '../core/http';
 import { SqlParams } from '../lib/sql';
-import { applyInput, rulesBody } from './record.input';
+import { applyInput, rulesBody, writableInput } from './record.input';
 import { toList } from './record.values';
 import { ALIAS, compileRule, findAllowed, type QueryDeps } from './records.query';
 import type { RecordRequest } from './records.request';
@@ -173,7 +173,8 @@ export function canManage(
   request: RecordRequest,
 ): boolean {
   if (request.isSuperuser) return true;
-  if (collection.type !== 'auth' || collection.auth?.manageRule == null) return false;
+  // As PocketBase: guests never manage, and an empty manageRule means superusers only.
+  if (!request.info.auth || collection.type !== 'auth' || !collection.auth?.manageRule?.trim()) return false;
   return findAllowed(deps, collection, 'manageRule', id, request) !== undefined;
 }
 
@@ -199,6 +200,7 @@ export function createRecordNow(
   hashes: PasswordHashes,
 ): Row {
   const collection = current(deps, stale);
+  input = writableInput(collection, input, request.isSuperuser);
   const applied = applyInput(collection, null, input);
   if (Object.keys(applied.errors).length > 0)
     throw ApiError.badRequest('Failed to create record.', applied.errors);
@@ -210,6 +212,10 @@ export function createRecordNow(
   try {
     return deps.db.transaction(() => {
       checkRelations(deps, collection, row, new Set(Object.keys(row)), 'Failed to create record.');
+      // The rules see the new record unverified (PocketBase's guard against a client that sets
+      // verified=true to satisfy a manageRule reading it); it is verified once the check passed.
+      const wantsVerified = collection.type === 'auth' && row['verified'] === 1;
+      if (wantsVerified) row['verified'] = 0;
       insertRow(deps.db, collection, row);
       // The create rule sees the new record as stored, relations included (PocketBase checks it
       // against the would-be record the same way); failing it rolls the insert back.
@@ -221,6 +227,7 @@ export function createRecordNow(
         if (!queryValue(deps.db, sql, params.values)) throw ApiError.badRequest('Failed to create record.');
       }
       checkManaged(deps, collection, String(row['id']), applied.managed, ruled, 'Failed to create record.');
+      if (wantsVerified) updateRow(deps.db, collection, String(row['id']), { verified: 1 });
       const saved = findRow(deps.db, collection, String(row['id']))!;
       deps.bus.publish('RecordCreate', event(collection, saved));
       return saved;
@@ -280,6 +287,7 @@ export function updateRecordNow(
   hashes: PasswordHashes,
 ): Row {
   const collection = current(deps, stale);
+  input = writableInput(collection, input, request.isSuperuser);
   const stored = findRow(deps.db, collection, id);
   if (!stored) throw ApiError.notFound();
   const applied = applyInput(collection, stored, input);
