@@ -255,7 +255,12 @@ function keepViewsWorking(deps: CollectionDeps, changedId: string): void {
   const updated = checkViews(deps.db.sql, views);
   for (const view of updated) {
     // The columns it reads may have new names or types now: derive its fields again.
-    deriveViewFields(deps.db.sql, view, views.find((v) => v.id === view.id), deps.collections);
+    deriveViewFields(
+      deps.db.sql,
+      view,
+      views.find((v) => v.id === view.id),
+      deps.collections,
+    );
     writeCollection(deps.db.sql, view);
   }
   if (updated.length > 0) deps.collections.invalidate();
