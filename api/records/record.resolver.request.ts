@@ -2,6 +2,7 @@ import { type Field, isMultiple } from '../collections/collection.model';
 import { FilterError, type ResolvedIdentifier } from '../lib/filter';
 import type { SqlParams } from '../lib/sql';
 import { formatDateTime } from '../lib/time';
+import { toList } from './record.values';
 
 /**
  * Values of `@request.*` (PocketBase's resolveStaticRequestField): they are known before the query
@@ -25,21 +26,6 @@ export function extractPath(root: unknown, keys: string[]): { found: boolean; va
     }
   }
   return { found: true, value: current };
-}
-
-/** A submitted or stored multi value as a list: arrays as they are, JSON array text parsed, '' none. */
-export function toList(value: unknown): unknown[] {
-  if (value === undefined || value === null || value === '') return [];
-  if (Array.isArray(value)) return value;
-  if (typeof value === 'string' && value.startsWith('[')) {
-    try {
-      const parsed: unknown = JSON.parse(value);
-      if (Array.isArray(parsed)) return parsed;
-    } catch {
-      // plain text that happens to start with "[": one value
-    }
-  }
-  return [value];
 }
 
 /** Binds a request value: NULL for nothing, numbers and texts as they are, objects as JSON text. */

@@ -7,15 +7,9 @@ import {
   uniqueAlias,
 } from '../lib/filter';
 import { quoteIdent as q, type SqlParams } from '../lib/sql';
-import {
-  bodyValue,
-  changedExpr,
-  extractPath,
-  NULL_SQL,
-  staticValue,
-  toList,
-} from './record.resolver.request';
+import { bodyValue, changedExpr, extractPath, NULL_SQL, staticValue } from './record.resolver.request';
 import { col, isMultiValuer, PathWalker, splitModifier, type Walk } from './record.resolver.walk';
+import { toList } from './record.values';
 import type { RequestInfo } from './request-info';
 
 /**
