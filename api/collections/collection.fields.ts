@@ -127,7 +127,6 @@ const OPTIONS: Record<FieldType, Record<string, Check>> = {
 export const DEFAULT_TEXT_MAX = 5000;
 export const DEFAULT_EDITOR_MAX_SIZE = 5 * ONE_MB;
 export const DEFAULT_JSON_MAX_SIZE = ONE_MB;
-export const DEFAULT_FILE_MAX_SIZE = 5 * ONE_MB;
 
 export const FIELD_NAME_PATTERN = /^\w+$/;
 const RESERVED_FIELD_NAMES = new Set(['expand', 'collectionid', 'collectionname', 'passwordconfirm']);

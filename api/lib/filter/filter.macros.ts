@@ -34,5 +34,3 @@ const MACROS: Record<string, (now: Date) => string | number> = {
 export function macroValue(name: string, now: Date = new Date()): string | number | undefined {
   return Object.hasOwn(MACROS, name) ? MACROS[name]!(now) : undefined;
 }
-
-export const MACRO_NAMES: readonly string[] = Object.keys(MACROS);

@@ -2,7 +2,7 @@
 export { compileFilter, toLikePattern } from './filter.compile';
 export type { CompileOptions, FieldResolver, ResolvedIdentifier } from './filter.compile';
 export { FilterError } from './filter.error';
-export { MACRO_NAMES, macroValue } from './filter.macros';
+export { macroValue } from './filter.macros';
 export { uniqueAlias } from './filter.operand';
 export { MAX_DEPTH, MAX_EXPRESSIONS, MAX_FILTER_LENGTH, parseFilter } from './filter.parse';
 export type { Comparison, FilterNode, Group, Operand } from './filter.parse';
