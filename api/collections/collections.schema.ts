@@ -46,6 +46,19 @@ export function parseIndex(sql: string): ParsedIndex | null {
   return { unique: Boolean(m[1]), name: m[2]!, columns: m[3]!.trim(), where: (m[4] ?? '').trim() };
 }
 
+/** Whether a unique index covers exactly this one column (PocketBase's FindSingleColumnUniqueIndex). */
+export function hasSingleColumnUniqueIndex(collection: Collection, column: string): boolean {
+  return collection.indexes.some((text) => {
+    const index = parseIndex(text);
+    const columns = index?.unique ? index.columns.split(',') : [];
+    const name = columns[0]
+      ?.trim()
+      .split(/\s+/)[0]
+      ?.replace(/^["`[]|["`\]]$/g, '');
+    return columns.length === 1 && name?.toLowerCase() === column.toLowerCase();
+  });
+}
+
 export function buildIndex(index: ParsedIndex, table: string): string {
   const where = index.where ? ` WHERE ${index.where}` : '';
   return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(index.name)} ON ${quoteIdent(table)} (${index.columns})${where}`;

@@ -5,6 +5,7 @@ import {
   type Field,
   type Schema,
 } from '../collections/collection.model';
+import { hasSingleColumnUniqueIndex } from '../collections/collections.schema';
 import { FilterError, type ResolvedIdentifier } from '../lib/filter';
 import { quoteIdent as q } from '../lib/sql';
 
@@ -77,19 +78,6 @@ export function splitModifier(prop: string): { name: string; modifier?: Modifier
 /** The field types :each and :length apply to (PocketBase's MultiValuer). */
 export const isMultiValuer = (f: Field): boolean =>
   f.type === 'select' || f.type === 'file' || f.type === 'relation';
-
-/** A unique index on exactly this one column (PocketBase's FindSingleColumnUniqueIndex). */
-function hasSingleColumnUniqueIndex(collection: Collection, column: string): boolean {
-  return collection.indexes.some((sql) => {
-    const m = /^\s*CREATE\s+UNIQUE\s+INDEX\b[^(]*\(([^)]*)\)/i.exec(sql);
-    const cols = m?.[1]?.split(',') ?? [];
-    const name = cols[0]
-      ?.trim()
-      .split(/\s+/)[0]
-      ?.replace(/^["`[]|["`\]]$/g, '');
-    return cols.length === 1 && name?.toLowerCase() === column.toLowerCase();
-  });
-}
 
 const fail = (message: string): FilterError => new FilterError(`Invalid filter: ${message}`);
 

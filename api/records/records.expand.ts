@@ -1,4 +1,5 @@
 import { findField, isMultiple, type Collection } from '../collections/collection.model';
+import { hasSingleColumnUniqueIndex } from '../collections/collections.schema';
 import { ApiError } from '../core/errors';
 import { quoteIdent, SqlParams } from '../lib/sql';
 import { toList } from './record.values';
@@ -11,7 +12,7 @@ import { queryRows, type Row } from './records.store';
  * `?expand=`: relation paths (`author`, `author.team`, up to 6 levels) and back-relations
  * (`comments_via_post`), loaded level by level with one query per relation, each through the related
  * collection's view rule for this request, as PocketBase does. Results go under `expand`: one record
- * for a single relation, a list for multiple relations and back-relations.
+ * for a single relation (and a back-relation through a uniquely indexed one), a list otherwise.
  */
 export const MAX_EXPAND_DEPTH = 6;
 const BACK_RELATION_LIMIT = 1000;
@@ -120,6 +121,7 @@ function expandLevel(
     const ids = items.map((i) => String(i.row['id']));
     const column = `${ALIAS}.${quoteIdent(via.name)}`;
     const multiple = isMultiple(via);
+    const one = !multiple && hasSingleColumnUniqueIndex(source, via.name);
     const found = loadVisible(deps, source, request, (p) => {
       const list = p.add(JSON.stringify(ids));
       return multiple
@@ -136,7 +138,8 @@ function expandLevel(
         )
         .slice(0, BACK_RELATION_LIMIT)
         .map((r) => r.json);
-      if (values.length > 0) expandOf(item)[name] = values;
+      // Through a single relation with a unique index there is at most one: a record, not a list.
+      if (values.length > 0) expandOf(item)[name] = one ? values[0] : values;
     }
   }
 }

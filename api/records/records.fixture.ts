@@ -68,6 +68,17 @@ export async function fixture(h: Hearth): Promise<void> {
     { id: WALLET, owner: ALICE, guardian: ALICE, balance: 10, note: 'server only' },
     SUPERUSER_REQUEST,
   );
+  saveCollection(h, {
+    name: 'profiles',
+    fields: [
+      { name: 'user', type: 'relation', collectionId: 'users', maxSelect: 1 },
+      { name: 'bio', type: 'text' },
+    ],
+    indexes: ['CREATE UNIQUE INDEX idx_profiles_user ON profiles (user)'],
+    listRule: '',
+    viewRule: '',
+  });
+  await createRecord(h, h.collections.find('profiles')!, { user: ALICE, bio: 'hi' }, SUPERUSER_REQUEST);
   const posts = h.collections.find('posts')!;
   const comments = h.collections.find('comments')!;
   const post = (id: string, title: string, status: string, author: string, views: number) =>

@@ -162,6 +162,14 @@ describe('records: rules, paging and list parameters', () => {
       expectedContent: ['"expand":{"comments_via_post":[{', '"message":"first!"'],
     },
     {
+      name: 'a back-relation through a uniquely indexed single relation expands to one record',
+      method: 'GET',
+      url: `/api/collections/users/records/${ALICE}?expand=profiles_via_user`,
+      headers: alice,
+      expectedStatus: 200,
+      expectedContent: ['"expand":{"profiles_via_user":{', '"bio":"hi"'],
+    },
+    {
       name: 'expand through the users view rule: a guest gets no author',
       method: 'GET',
       url: '/api/collections/posts/records/post00000000001?expand=author',
