@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './core/logger';
 import { applyMigrations, type Migration } from './core/migrate';
 import { SettingsStore } from './core/settings';
 import { register as registerHealth } from './health';
+import { register as registerRealtime } from './realtime';
 import { register as registerRecords } from './records';
 import { register as registerSettings } from './settings';
 import { migrations as builtMigrations } from './migrations';
@@ -89,6 +90,7 @@ export function createHearth(
   registerSettings(api, deps);
   registerCollections(api, deps);
   registerRecords(api, deps);
+  registerRealtime(api, deps);
 
   return {
     ...deps,

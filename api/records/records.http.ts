@@ -4,6 +4,7 @@ import { readJsonBody, requestHeader, type ApiContext } from '../core/http';
 import type { Deps } from '../main';
 import { expandRecords, parseExpand } from './records.expand';
 import { exportRecord, parseFields, pickFields, type RecordJSON } from './records.export';
+import type { QueryDeps } from './records.query';
 import type { RecordRequest } from './records.request';
 import type { Row } from './records.store';
 
@@ -35,6 +36,17 @@ export function present(
     expand: c.req.query('expand'),
     fields: c.req.query('fields'),
   },
+): RecordJSON[] {
+  return presentRecords(deps, collection, rows, request, query);
+}
+
+/** Records as JSON for this request, with `expand` and `fields` applied (also used by realtime). */
+export function presentRecords(
+  deps: QueryDeps,
+  collection: Collection,
+  rows: Row[],
+  request: RecordRequest,
+  query: { expand?: string; fields?: string },
 ): RecordJSON[] {
   const fields = parseFields(query.fields ?? '');
   const items = rows.map((row) => ({ row, json: exportRecord(collection, row, request) }));

@@ -3,7 +3,7 @@ import type { CollectionsRegistry } from '../collections/collections.registry';
 import type { Database } from '../core/db';
 import { ApiError } from '../core/errors';
 import { FilterError } from '../lib/filter';
-import { quoteIdent, SqlParams } from '../lib/sql';
+import { quoteIdent, SqlParams, type SqlValue } from '../lib/sql';
 import type { Paging } from './records.paging';
 import type { RecordRequest } from './records.request';
 import { compileRecordFilter, compileRecordSort } from './record.resolver';
@@ -160,4 +160,52 @@ export function listAllowed(
     ) as number;
   }
   return { rows, total };
+}
+
+/**
+ * Whether a record snapshot (an event's row, even one already deleted) passes a rule and an optional
+ * filter for this request: both run against the row's values as a one-row subquery, so a deleted
+ * record is judged as it was, and relations are followed in the live tables. A locked rule or a
+ * broken filter means no.
+ */
+export function rowMatches(
+  deps: QueryDeps,
+  collection: Collection,
+  rule: AnyRule,
+  row: Row,
+  request: RecordRequest,
+  filter = '',
+): boolean {
+  const params = new SqlParams();
+  let compiled: Compiled | null;
+  let filtered: Compiled | null = null;
+  try {
+    compiled = compileRule(deps, collection, rule, request, params);
+    if (filter.trim()) {
+      filtered = compileRecordFilter(filter, {
+        schema: deps.collections,
+        collection,
+        alias: ALIAS,
+        request: request.info,
+        params,
+        allowHiddenFields: request.isSuperuser,
+      });
+    }
+  } catch (err) {
+    if (err instanceof FilterError || (err instanceof ApiError && err.status === 403)) return false;
+    throw err;
+  }
+  const values = collection.fields
+    .map((f) => `${params.add((row[f.name] ?? null) as SqlValue)} AS ${quoteIdent(f.name)}`)
+    .join(', ');
+  const joins = [...new Set([...(compiled?.joins ?? []), ...(filtered?.joins ?? [])])].join(' ');
+  const conditions = [compiled?.where, filtered?.where].filter(Boolean).map((w) => `(${w})`);
+  const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
+  return Boolean(
+    queryValue(
+      deps.db,
+      `SELECT 1 FROM (SELECT ${values}) AS ${ALIAS} ${joins}${where} LIMIT 1`,
+      params.values,
+    ),
+  );
 }
