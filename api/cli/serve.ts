@@ -81,6 +81,8 @@ function untilStopped(running: RunningServer, hearth: Hearth, logger: Logger): P
       }
       stoppingSince = Date.now();
       logger.info({ signal }, 'shutting down: finishing in-flight requests');
+      // Long-lived streams (realtime) end now; they would otherwise hold the drain until its timeout.
+      hearth.bus.publish('ServerClosing', {});
       running
         .close()
         .then(() => hearth.close())

@@ -11,6 +11,8 @@
 export interface HearthEvents {
   SettingsUpdate: { keys: string[] };
   SuperuserUpsert: { id: string; email: string; created: boolean };
+  /** The HTTP server is about to stop accepting requests: close long-lived streams. */
+  ServerClosing: Record<string, never>;
 }
 
 export type EventName = keyof HearthEvents & string;

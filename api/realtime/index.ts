@@ -97,6 +97,9 @@ export function register(app: ApiApp, deps: Deps): void {
   deps.bus.subscribe('RecordCreate', broadcast('create'));
   deps.bus.subscribe('RecordUpdate', broadcast('update'));
   deps.bus.subscribe('RecordDelete', broadcast('delete'));
+  deps.bus.subscribe('ServerClosing', () => {
+    for (const client of [...clients.values()]) client.close();
+  });
 
   // Idle connections close as in PocketBase; the timer never keeps the process alive.
   setInterval(() => {

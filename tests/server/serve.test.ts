@@ -192,6 +192,25 @@ describe('a running server', () => {
 });
 
 describe('shutdown', () => {
+  test('SIGTERM ends open realtime streams at once instead of waiting for the drain timeout', async () => {
+    const hearth = await startHearth();
+    try {
+      const res = await fetch(`${hearth.url}/api/realtime`);
+      expect(res.headers.get('content-type')).toBe('text/event-stream');
+      const reader = res.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      expect(first).toMatch(/^id:[\w-]+\nevent:PB_CONNECT\ndata:\{"clientId":"[\w-]+"\}\n\n$/);
+      const started = Date.now();
+      const code = await hearth.stop('SIGTERM');
+      expect(code).toBe(0);
+      // The drain allows 10 s; an SSE stream left open would take all of it.
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect((await reader.read()).done).toBe(true);
+    } finally {
+      await hearth.kill();
+    }
+  });
+
   test('SIGTERM lets an in-flight request finish, checkpoints the WAL and exits 0', async () => {
     const hearth = await startHearth();
     try {
