@@ -8,6 +8,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as crash from './crash.js';
 import * as health from './health.js';
+import * as realtime from './realtime.js';
 import * as records from './records.js';
 import * as startup from './startup.js';
 
@@ -53,6 +54,11 @@ const BENCHES = {
     title: 'Storage API (issue 3)',
     flags: ['seconds', 'rounds'],
     run: () => records.run({ seconds: int(values.seconds, 'seconds'), rounds: int(values.rounds, 'rounds') }),
+  },
+  realtime: {
+    title: 'Realtime: 10 000 subscribers (issue 4)',
+    flags: [],
+    run: () => realtime.run(),
   },
   crash: {
     title: 'Crash durability: SIGKILL mid-burst',
