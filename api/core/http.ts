@@ -1,6 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SqliteError } from 'better-sqlite3';
 import { ApiError } from './errors';
 import type { Logger } from './logger';
@@ -17,9 +17,13 @@ export interface AuthRecord {
 
 /**
  * `auth` is set by the auth capability's middleware when the request carries a valid token.
- * `incoming` is the Node request when served by @hono/node-server (absent in `app.request()` tests).
+ * `incoming`/`outgoing` are Node's request and response when served by @hono/node-server (absent in
+ * `app.request()` tests).
  */
-export type AppEnv = { Variables: { auth?: AuthRecord }; Bindings: { incoming?: IncomingMessage } };
+export type AppEnv = {
+  Variables: { auth?: AuthRecord };
+  Bindings: { incoming?: IncomingMessage; outgoing?: ServerResponse };
+};
 export type ApiApp = Hono<AppEnv>;
 export type ApiContext = Context<AppEnv>;
 

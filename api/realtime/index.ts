@@ -1,6 +1,7 @@
 import type { Collection } from '../collections/collection.model';
 import { ApiError } from '../core/errors';
-import { readJsonBody, SUPERUSERS, type ApiApp } from '../core/http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import { readJsonBody, SUPERUSERS, type ApiApp, type AppEnv } from '../core/http';
 import type { Deps } from '../main';
 import { presentRecords } from '../records/records.http';
 import { rowMatches } from '../records/records.query';
@@ -26,17 +27,13 @@ import {
 export function register(app: ApiApp, deps: Deps): void {
   const clients = new Map<string, RealtimeClient>();
 
-  app.get('/api/realtime', () => {
-    const client = new RealtimeClient((closed) => clients.delete(closed.id));
+  app.get('/api/realtime', (c) => {
+    const outgoing = (c.env as AppEnv['Bindings'] | undefined)?.outgoing;
+    if (!outgoing) throw ApiError.badRequest('Realtime needs a streaming HTTP connection.');
+    const client = new RealtimeClient(outgoing, (closed) => clients.delete(closed.id));
     clients.set(client.id, client);
     client.send('PB_CONNECT', { clientId: client.id });
-    return new Response(client.stream, {
-      headers: {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-store',
-        'x-accel-buffering': 'no',
-      },
-    });
+    return RESPONSE_ALREADY_SENT;
   });
 
   app.post('/api/realtime', async (c) => {

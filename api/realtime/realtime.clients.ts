@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { AuthRecord } from '../core/http';
 
 /**
  * Realtime clients: one per open `GET /api/realtime` stream (Server-Sent Events), each with the
- * subscriptions its last `POST /api/realtime` set. Writes go through a byte-counted stream queue; a
- * client that does not read falls behind, and past MAX_BUFFERED bytes it is dropped (the SDK
- * reconnects), so a slow or vanished subscriber cannot make the server's memory grow.
+ * subscriptions its last `POST /api/realtime` set. A client that does not read falls behind, and once
+ * more than MAX_BUFFERED bytes wait for it, it is dropped (the SDK reconnects), so a slow or vanished
+ * subscriber cannot make the server's memory grow.
  */
 export const MAX_BUFFERED = 1024 * 1024;
 /** PocketBase closes a connection that had nothing to send for 5 minutes; the SDK reconnects. */
@@ -21,53 +22,51 @@ export interface Subscription {
   headers: Record<string, string>;
 }
 
-const encoder = new TextEncoder();
-
 export class RealtimeClient {
   readonly id = randomBytes(20).toString('base64url');
-  readonly stream: ReadableStream<Uint8Array>;
   subscriptions = new Map<string, Subscription>();
   /** The auth bound by the last POST (PocketBase refuses a later POST by someone else). */
   auth: AuthRecord | undefined;
   lastSent = Date.now();
   closed = false;
-  #controller!: ReadableStreamDefaultController<Uint8Array>;
+  readonly #res: ServerResponse;
   readonly #onClose: (client: RealtimeClient) => void;
 
-  constructor(onClose: (client: RealtimeClient) => void) {
+  /**
+   * Writes straight to Node's response: a web ReadableStream per connection (Hono's streaming path)
+   * cost more than twice a bare SSE server's memory per client (docs/BENCHMARKS.md, realtime).
+   */
+  constructor(res: ServerResponse, onClose: (client: RealtimeClient) => void) {
+    this.#res = res;
     this.#onClose = onClose;
-    this.stream = new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => {
-          this.#controller = controller;
-        },
-        cancel: () => this.close(),
-      },
-      new ByteLengthQueuingStrategy({ highWaterMark: 64 * 1024 }),
-    );
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    });
+    res.on('close', () => this.close({ drop: true }));
   }
 
   /** Sends one SSE message; drops the client when it has fallen too far behind. */
   send(event: string, data: unknown): void {
     if (this.closed) return;
-    if ((this.#controller.desiredSize ?? 0) < -MAX_BUFFERED) {
-      this.close();
+    if (this.#res.writableLength > MAX_BUFFERED) {
+      this.close({ drop: true });
       return;
     }
-    this.#controller.enqueue(
-      encoder.encode(`id:${this.id}\nevent:${event}\ndata:${JSON.stringify(data)}\n\n`),
-    );
+    this.#res.write(`id:${this.id}\nevent:${event}\ndata:${JSON.stringify(data)}\n\n`);
     this.lastSent = Date.now();
   }
 
-  close(): void {
+  /**
+   * Ends the stream (shutdown, idle timeout). `drop` cuts the connection instead: a client that
+   * stopped reading would otherwise keep its queued bytes in memory.
+   */
+  close(options: { drop?: boolean } = {}): void {
     if (this.closed) return;
     this.closed = true;
-    try {
-      this.#controller.close();
-    } catch {
-      // already closed or errored by the consumer
-    }
+    if (options.drop) this.#res.destroy();
+    else this.#res.end();
     this.#onClose(this);
   }
 }
