@@ -1,10 +1,12 @@
 import { connect } from 'node:net';
+import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSdkServer, unique, type SdkServer } from './server';
 
 /**
- * QUALITY.md, realtime row: a subscriber that stops reading must not make the server's memory grow.
- * Hearth queues at most 1 MiB for a client and then drops it; the client id is gone afterwards.
+ * The life of a realtime connection. QUALITY.md, realtime row: a subscriber that stops reading must
+ * not make the server's memory grow (Hearth queues at most 1 MiB for a client, then drops it); and a
+ * dropped connection comes back on its own with the SDK, subscriptions included.
  */
 let s: SdkServer;
 beforeAll(async () => {
@@ -55,3 +57,30 @@ test('a subscriber that stops reading is dropped once 1 MiB waits for it', { tim
     stalled.destroy();
   }
 });
+
+test(
+  'the SDK reconnects after the server closed its stream and keeps its subscriptions',
+  { timeout: 30_000 },
+  async () => {
+    (globalThis as unknown as { EventSource: unknown }).EventSource = EventSource;
+    const name = unique('again');
+    await s.admin.collections.create({ name, listRule: '', fields: [{ name: 'title', type: 'text' }] });
+    const pb = s.newClient();
+    const seen: string[] = [];
+    const unsubscribe = await pb.collection(name).subscribe('*', (e) => seen.push(String(e.record['title'])));
+    try {
+      await s.admin.collection(name).create({ title: 'before' });
+      await expect.poll(() => seen, { timeout: 3000 }).toEqual(['before']);
+      const firstId = pb.realtime.clientId;
+      // What shutdown and the idle timeout do: every stream is ended by the server.
+      s.hearth.bus.publish('ServerClosing', {});
+      await expect
+        .poll(() => pb.realtime.clientId !== firstId && pb.realtime.isConnected, { timeout: 10_000 })
+        .toBe(true);
+      await s.admin.collection(name).create({ title: 'after' });
+      await expect.poll(() => seen, { timeout: 3000 }).toEqual(['before', 'after']);
+    } finally {
+      await unsubscribe();
+    }
+  },
+);
