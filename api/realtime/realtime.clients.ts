@@ -11,6 +11,19 @@ import type { AuthRecord } from '../core/http';
 export const MAX_BUFFERED = 1024 * 1024;
 /** PocketBase closes a connection that had nothing to send for 5 minutes; the SDK reconnects. */
 export const IDLE_TIMEOUT_MS = 5 * 60 * 1000;
+/**
+ * No stream stays open longer than this (PocketBase has no such limit): the auth a client bound with
+ * its POST is a snapshot, so it goes stale at most this long before the SDK reconnects and subscribes
+ * again with its current token. Each client gets 90–100 % of it, so clients that connected together
+ * (after a restart) do not all come back at the same moment.
+ */
+export const MAX_LIFETIME_MS = 24 * 60 * 60 * 1000;
+let maxLifetimeMs = MAX_LIFETIME_MS;
+
+/** For tests: the lifetime of streams opened from now on; no argument restores MAX_LIFETIME_MS. */
+export function setMaxLifetimeMs(ms = MAX_LIFETIME_MS): void {
+  maxLifetimeMs = ms;
+}
 
 export interface Subscription {
   /** The subscription as the client sent it: the SSE event name, options included. */
@@ -31,6 +44,7 @@ export class RealtimeClient {
   closed = false;
   readonly #res: ServerResponse;
   readonly #onClose: (client: RealtimeClient) => void;
+  readonly #expiry: NodeJS.Timeout;
 
   /**
    * Writes straight to Node's response: a web ReadableStream per connection (Hono's streaming path)
@@ -45,6 +59,8 @@ export class RealtimeClient {
       'x-accel-buffering': 'no',
     });
     res.on('close', () => this.close({ drop: true }));
+    // The timer never keeps the process alive.
+    this.#expiry = setTimeout(() => this.close(), maxLifetimeMs * (0.9 + 0.1 * Math.random())).unref();
   }
 
   /** Sends one SSE message; drops the client when it has fallen too far behind. */
@@ -59,12 +75,13 @@ export class RealtimeClient {
   }
 
   /**
-   * Ends the stream (shutdown, idle timeout). `drop` cuts the connection instead: a client that
-   * stopped reading would otherwise keep its queued bytes in memory.
+   * Ends the stream (shutdown, idle timeout, lifetime). `drop` cuts the connection instead: a client
+   * that stopped reading would otherwise keep its queued bytes in memory.
    */
   close(options: { drop?: boolean } = {}): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.#expiry);
     if (options.drop) this.#res.destroy();
     else this.#res.end();
     this.#onClose(this);

@@ -218,6 +218,66 @@ describe('SDK subscribe', () => {
     });
   });
 
+  test('options expand and fields apply per subscription; expand obeys the related view rule', async () => {
+    const users = await s.admin.collections.getOne('users');
+    // Ann is readable by alice only; posts are public.
+    const authors = await collection(
+      [
+        { name: 'name', type: 'text' },
+        { name: 'reader', type: 'relation', collectionId: users.id, maxSelect: 1 },
+      ],
+      'reader = @request.auth.id',
+    );
+    const authorsId = (await s.admin.collections.getOne(authors)).id;
+    const posts = await collection([
+      { name: 'title', type: 'text' },
+      { name: 'rel', type: 'relation', collectionId: authorsId, maxSelect: 1 },
+    ]);
+    const ann = await s.admin.collection(authors).create({ name: 'Ann', reader: alice.record.id });
+    const pbAlice = client(alice.token);
+    const pbBob = client(bob.token);
+    const picked = { expand: 'rel', fields: 'id,expand.rel.name' };
+    const subs = {
+      // Two subscriptions of one client to the same topic, with different options.
+      alicePicked: await listen(pbAlice, posts, '*', picked),
+      aliceFull: await listen(pbAlice, posts, '*', { expand: 'rel' }),
+      bobPicked: await listen(pbBob, posts, '*', picked),
+      bobFull: await listen(pbBob, posts, '*', { expand: 'rel' }),
+    };
+    // What the API answers each of them for the record as it is now.
+    const views = async (id: string) => ({
+      alice: await pbAlice.collection(posts).getOne(id, { expand: 'rel' }),
+      bob: await pbBob.collection(posts).getOne(id, { expand: 'rel' }),
+    });
+
+    const col = s.admin.collection(posts);
+    const created = await col.create({ title: 'one', rel: ann.id });
+    const v1 = await views(created.id);
+    await col.update(created.id, { title: 'two' });
+    const v2 = await views(created.id);
+    await col.delete(created.id);
+    // The API itself expands Ann for alice only: the comparisons below are not vacuous.
+    expect(v1.alice.expand).toEqual({ rel: await pbAlice.collection(authors).getOne(ann.id) });
+    expect(v1.bob.expand).toBeUndefined();
+    expect(v2.alice['title']).toBe('two');
+
+    await settle(Object.values(subs).map((sub) => [sub.events, 3]));
+    const pickedAlice = { id: created.id, expand: { rel: { name: 'Ann' } } };
+    const pickedBob = { id: created.id };
+    expect(byRecord(subs.alicePicked.events)).toEqual({
+      [created.id]: [ev('create', pickedAlice), ev('update', pickedAlice), ev('delete', pickedAlice)],
+    });
+    expect(byRecord(subs.bobPicked.events)).toEqual({
+      [created.id]: [ev('create', pickedBob), ev('update', pickedBob), ev('delete', pickedBob)],
+    });
+    expect(byRecord(subs.aliceFull.events)).toEqual({
+      [created.id]: [ev('create', v1.alice), ev('update', v2.alice), ev('delete', v2.alice)],
+    });
+    expect(byRecord(subs.bobFull.events)).toEqual({
+      [created.id]: [ev('create', v1.bob), ev('update', v2.bob), ev('delete', v2.bob)],
+    });
+  });
+
   test('hidden fields reach superusers only; without the rule nothing arrives', async () => {
     const vault = await collection([
       { name: 'title', type: 'text' },
