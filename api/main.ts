@@ -12,6 +12,8 @@ import { createApiApp, type ApiApp } from './core/http';
 import { createLogger, type Logger } from './core/logger';
 import { applyMigrations, type Migration } from './core/migrate';
 import { SettingsStore } from './core/settings';
+import { register as registerFiles } from './files';
+import { FileStorage } from './files/files.storage';
 import { register as registerHealth } from './health';
 import { register as registerRealtime } from './realtime';
 import { register as registerRecords } from './records';
@@ -28,6 +30,8 @@ export interface Deps {
   logger: Logger;
   /** The collections (cached; see CollectionsRegistry). */
   collections: CollectionsRegistry;
+  /** Uploaded files under `<dir>/storage`. */
+  files: FileStorage;
   /** Present while the install has no superuser yet (first-run setup). */
   setupGate: SetupGate | null;
 }
@@ -82,15 +86,21 @@ export function createHearth(
   const { db, bus, settings } = openStores(config.dir, logger, options.migrations);
   const setupGate = superuserCount({ db }) === 0 ? new SetupGate() : null;
   const collections = new CollectionsRegistry(db);
-  const deps: Deps = { config, db, bus, settings, logger, collections, setupGate };
+  const files = new FileStorage(join(config.dir, 'storage')).open();
+  const deps: Deps = { config, db, bus, settings, logger, collections, files, setupGate };
 
-  const api = createApiApp({ logger, maxBodySize: () => settings.get('http.maxBodySize') });
+  const api = createApiApp({
+    logger,
+    maxBodySize: () => settings.get('http.maxBodySize'),
+    uploadPaths: [/^\/api\/collections\/[^/]+\/records(?:\/[^/]+)?\/?$/, /^\/api\/batch\/?$/],
+  });
   registerAuth(api, deps);
   registerHealth(api);
   registerSettings(api, deps);
   registerCollections(api, deps);
   registerRecords(api, deps);
   registerRealtime(api, deps);
+  registerFiles(api, deps);
 
   return {
     ...deps,

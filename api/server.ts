@@ -55,7 +55,8 @@ class SecureResponse extends ServerResponse<IncomingMessage> {
         if (!names.has(name.toLowerCase()) && !this.hasHeader(name)) out[name] = value;
       headers = Object.assign(out, given);
     }
-    if (statusCode === 413 && !this.req.complete) lingerBeforeClose(this.req);
+    // A refusal sent before the body was read (413, an upload past its file limit).
+    if (statusCode >= 400 && !this.req.complete) lingerBeforeClose(this.req);
     return (super.writeHead as (code: number, ...args: unknown[]) => this)(
       statusCode,
       ...rest,

@@ -62,6 +62,43 @@ export function issueRecordToken(
   );
 }
 
+/** The `_params` name of a collection's file token secret (apart from the auth one, as PocketBase). */
+function fileTokenSecret(collectionId: string): string {
+  return `fileToken:${collectionId}`;
+}
+
+/** A short-lived token for protected files (collection option fileToken.duration, 180 s by default). */
+export function issueFileToken(
+  deps: RecordAuthDeps,
+  collection: Collection,
+  row: { id: string; tokenKey: string },
+): Promise<string> {
+  const secret = getOrCreateSecret(deps.db, fileTokenSecret(collection.id));
+  const duration = collection.auth?.fileToken.duration ?? 180;
+  return signAuthToken(
+    { id: row.id, collectionId: collection.id },
+    { secret, tokenKey: row.tokenKey },
+    duration,
+    'file',
+  );
+}
+
+/** The auth record a file token was issued to, or null for anything but a valid, unexpired one. */
+export async function authenticateFileToken(
+  deps: RecordAuthDeps,
+  token: string,
+): Promise<{ collection: Collection; row: AuthRow } | null> {
+  const claims = peekAuthToken(token, 'file');
+  if (!claims) return null;
+  const collection = deps.collections.find(claims.collectionId);
+  if (collection?.type !== 'auth' || collection.id !== claims.collectionId) return null;
+  const row = findById(deps.db, collection, claims.id);
+  if (!row) return null;
+  const secret = getOrCreateSecret(deps.db, fileTokenSecret(collection.id));
+  const exp = await verifyAuthToken(token, { secret, tokenKey: row.tokenKey }, 'file');
+  return exp === null ? null : { collection, row };
+}
+
 /** The auth record a token belongs to, or null for anything that is not a valid, current token. */
 export async function authenticateToken(
   deps: RecordAuthDeps,

@@ -14,6 +14,9 @@ export interface AuthTokenClaims {
   collectionId: string;
 }
 
+/** `auth` tokens sign a client in; short-lived `file` tokens open protected files (POST /api/files/token). */
+export type TokenType = 'auth' | 'file';
+
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 
@@ -27,15 +30,15 @@ export function signAuthToken(
   claims: AuthTokenClaims,
   key: { secret: string; tokenKey: string },
   durationSeconds: number,
+  type: TokenType = 'auth',
 ): Promise<string> {
+  const exp = Math.floor(Date.now() / 1000) + durationSeconds;
   const payload = Buffer.from(
-    JSON.stringify({
-      id: claims.id,
-      collectionId: claims.collectionId,
-      type: 'auth',
-      refreshable: true,
-      exp: Math.floor(Date.now() / 1000) + durationSeconds,
-    }),
+    JSON.stringify(
+      type === 'auth'
+        ? { id: claims.id, collectionId: claims.collectionId, type, refreshable: true, exp }
+        : { id: claims.id, collectionId: claims.collectionId, type, exp },
+    ),
   ).toString('base64url');
   const unsigned = `${HEADER}.${payload}`;
   return Promise.resolve(`${unsigned}.${hmac(key, unsigned).toString('base64url')}`);
@@ -71,9 +74,9 @@ function parse(token: string): Parsed | null {
 }
 
 /** The unverified claims, to find the record whose key verifies the token; null if malformed. */
-export function peekAuthToken(token: string): AuthTokenClaims | null {
+export function peekAuthToken(token: string, type: TokenType = 'auth'): AuthTokenClaims | null {
   const parsed = parse(token);
-  if (!parsed || parsed.payload['type'] !== 'auth') return null;
+  if (!parsed || parsed.payload['type'] !== type) return null;
   const { id, collectionId } = parsed.payload;
   return typeof id === 'string' && typeof collectionId === 'string' ? { id, collectionId } : null;
 }
@@ -82,9 +85,10 @@ export function peekAuthToken(token: string): AuthTokenClaims | null {
 export function verifyAuthToken(
   token: string,
   key: { secret: string; tokenKey: string },
+  type: TokenType = 'auth',
 ): Promise<number | null> {
   const parsed = parse(token);
-  if (!parsed || parsed.header['alg'] !== 'HS256' || parsed.payload['type'] !== 'auth') {
+  if (!parsed || parsed.header['alg'] !== 'HS256' || parsed.payload['type'] !== type) {
     return Promise.resolve(null);
   }
   const expected = hmac(key, parsed.unsigned);

@@ -183,6 +183,13 @@ export function isMultiple(field: Field): boolean {
   );
 }
 
+/** PocketBase's limit for one file when a field sets none (maxSize 0): 5 MiB. */
+export const DEFAULT_FILE_MAX_SIZE = 5 * 1024 * 1024;
+
+export function fileMaxSize(field: FileField): number {
+  return field.maxSize > 0 ? field.maxSize : DEFAULT_FILE_MAX_SIZE;
+}
+
 export function findField(collection: Collection, name: string): Field | undefined {
   return collection.fields.find((f) => f.name === name);
 }

@@ -151,6 +151,27 @@ describe('transaction and afterCommit', () => {
     expect(db.sql.prepare('SELECT count(*) FROM t').pluck().get()).toBe(0);
   });
 
+  test('afterRollback runs on rollback only, a released savepoint handing its undo to the parent', () => {
+    const seen: string[] = [];
+    db.transaction(() => db.afterRollback(() => seen.push('committed, never')));
+    expect(() =>
+      db.transaction(() => {
+        db.afterRollback(() => seen.push('outer'));
+        db.transaction(() => db.afterRollback(() => seen.push('released savepoint')));
+        try {
+          db.transaction(() => {
+            db.afterRollback(() => seen.push('failed savepoint'));
+            throw new Error('inner');
+          });
+        } catch {
+          seen.push('caught');
+        }
+        throw new Error('outer');
+      }),
+    ).toThrow('outer');
+    expect(seen).toEqual(['failed savepoint', 'caught', 'released savepoint', 'outer']);
+  });
+
   test('a rolled-back savepoint drops only its own callbacks', () => {
     const seen: string[] = [];
     db.transaction(() => {

@@ -51,6 +51,12 @@ export interface Database {
    */
   afterCommit(fn: () => void): void;
   /**
+   * Runs `fn` if the current transaction level (or, once a savepoint is released into it, its parent)
+   * rolls back: undoes work outside the database, such as files moved into place. Dropped on commit.
+   * Outside a transaction it is never run.
+   */
+  afterRollback(fn: () => void): void;
+  /**
    * Runs `PRAGMA optimize`, moves the WAL into the main file and closes. `checkpointed` is false when
    * another process (a CLI command) held the database and the WAL could not be emptied; nothing is
    * lost then, the next opener folds it in.
@@ -165,6 +171,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
 
   // One queue per open transaction level; a savepoint's queue joins its parent's on release.
   const pending: (() => void)[][] = [];
+  const undo: (() => void)[][] = [];
 
   // Prepared once: better-sqlite3's own sql.transaction(fn) builds new wrapper functions on every
   // call, which cost a record create about a tenth of its time (docs/BENCHMARKS.md).
@@ -188,6 +195,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
     const nested = sql.inTransaction;
     (nested ? control.savepoint : control.begin).run();
     pending.push([]);
+    undo.push([]);
     let result: T;
     try {
       result = fn();
@@ -198,6 +206,7 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
       (nested ? control.release : control.commit).run();
     } catch (err) {
       pending.pop();
+      const undone = undo.pop()!;
       if (sql.inTransaction) {
         if (nested) {
           control.rollbackTo.run();
@@ -206,11 +215,14 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
           control.rollback.run();
         }
       }
+      for (const cb of undone.reverse()) cb();
       throw err;
     }
     const done = pending.pop()!;
+    const undone = undo.pop()!;
     if (nested) {
       pending[pending.length - 1]!.push(...done);
+      undo[undo.length - 1]!.push(...undone);
     } else {
       for (const cb of done) cb();
     }
@@ -239,6 +251,9 @@ export function openDatabase(file: string, options: { readonly?: boolean } = {})
       const queue = pending[pending.length - 1];
       if (queue) queue.push(fn);
       else fn();
+    },
+    afterRollback(fn) {
+      undo[undo.length - 1]?.push(fn);
     },
     close() {
       if (!sql.open) return { checkpointed: true };

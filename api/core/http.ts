@@ -33,6 +33,11 @@ export interface ApiAppOptions {
   logger: Logger;
   /** Read per request so a settings change applies at once. */
   maxBodySize: () => number;
+  /**
+   * Paths whose multipart bodies the upload reader streams (api/files/files.upload.ts) under its own
+   * limits (each file field's maxSize): the general limit does not apply to them.
+   */
+  uploadPaths?: RegExp[];
 }
 
 /**
@@ -42,7 +47,7 @@ export interface ApiAppOptions {
 export function createApiApp(options: ApiAppOptions): ApiApp {
   const app = new Hono<AppEnv>();
 
-  app.use('*', limitBody(options.maxBodySize));
+  app.use('*', limitBody(options.maxBodySize, options.uploadPaths ?? []));
 
   app.notFound(() => {
     throw ApiError.notFound();
@@ -62,14 +67,15 @@ export function createApiApp(options: ApiAppOptions): ApiApp {
 /**
  * Rejects bodies over the limit without reading them: at once from Content-Length, or as soon as a
  * chunked body passes the limit. Unlike hono/body-limit it never buffers the body, so later streaming
- * uploads keep flat memory.
+ * uploads keep flat memory. Multipart bodies to `uploadPaths` are left to the upload reader.
  */
-function limitBody(maxBodySize: () => number): MiddlewareHandler<AppEnv> {
+function limitBody(maxBodySize: () => number, uploadPaths: RegExp[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     // Only the headers are looked at first: touching `body` makes @hono/node-server build a full
     // Request, which cost a GET more than half of its throughput (docs/BENCHMARKS.md).
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return next();
+    if (isMultipart(c) && uploadPaths.some((p) => p.test(c.req.path))) return next();
     const chunked = requestHeader(c, 'transfer-encoding') !== undefined;
     const length = requestHeader(c, 'content-length');
     if (!chunked) {
@@ -92,6 +98,10 @@ function limitBody(maxBodySize: () => number): MiddlewareHandler<AppEnv> {
     c.req.raw = new Request(c.req.raw, { body: counted, duplex: 'half' } as RequestInit);
     return next();
   };
+}
+
+export function isMultipart(c: ApiContext): boolean {
+  return (requestHeader(c, 'content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 }
 
 function toApiError(err: unknown): ApiError {

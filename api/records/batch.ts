@@ -2,7 +2,8 @@ import type { Collection } from '../collections/collection.model';
 import { ApiError, type ErrorData } from '../core/errors';
 import type { ApiApp, ApiContext } from '../core/http';
 import type { Deps } from '../main';
-import { formToBody, present, readRecordBody } from './records.http';
+import type { Upload } from '../files/files.upload';
+import { present, readRecordBody, withUploads } from './records.http';
 import { recordRequest } from './records.request';
 import {
   checkOldPassword,
@@ -59,7 +60,22 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
     if (!deps.settings.get('batch.enabled')) throw ApiError.forbidden('Batch requests are not allowed.');
     const limit = deps.settings.get('batch.maxBodySize') || 128 * 1024 * 1024;
     if (Number(c.req.header('content-length') ?? 0) > limit) throw ApiError.tooLarge();
-    const body = await readRecordBody(c);
+    const { body, uploads, discard } = await readRecordBody(c, {
+      storage: deps.files,
+      maxValueBytes: limit,
+      maxBodyBytes: limit,
+      // Which collection a file is for is only known once @jsonPayload is read (the SDK sends it
+      // last): files are checked against their field's limits with the rest of the request.
+      fileLimit: (key) => (/^requests\.\d+\./.test(key) ? limit : null),
+    });
+    try {
+      return await runBatch(c, body, uploads);
+    } finally {
+      discard();
+    }
+  });
+
+  async function runBatch(c: ApiContext, body: Record<string, unknown>, uploads: Map<string, Upload[]>) {
     const list = body['requests'];
     const max = deps.settings.get('batch.maxRequests');
     if (!Array.isArray(list) || list.length === 0) {
@@ -77,7 +93,7 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
     const items: BatchItem[] = [];
     for (const [i, raw] of list.entries()) {
       try {
-        items.push(await parseItem(c, raw));
+        items.push(await parseItem(c, raw, withUploadsOf(raw, uploads, i)));
       } catch (err) {
         if (err instanceof ApiError) throw batchFailure(i, err.toJSON());
         throw err;
@@ -98,12 +114,23 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
       }),
     );
     return c.json(results);
-  });
+  }
 
-  async function parseItem(c: ApiContext, raw: unknown): Promise<BatchItem> {
+  function withUploadsOf(
+    raw: unknown,
+    uploads: Map<string, Upload[]>,
+    index: number,
+  ): Record<string, unknown> {
+    const body =
+      typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['body'] : undefined;
+    const input = typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {};
+    return withUploads(input as Record<string, unknown>, uploads, `requests.${index}.`);
+  }
+
+  async function parseItem(c: ApiContext, raw: unknown, input: Record<string, unknown>): Promise<BatchItem> {
     if (typeof raw !== 'object' || raw === null)
       throw ApiError.badRequest('Each batch request must be an object.');
-    const { method, url, body } = raw as Record<string, unknown>;
+    const { method, url } = raw as Record<string, unknown>;
     if (typeof method !== 'string' || typeof url !== 'string') {
       throw ApiError.badRequest('Each batch request needs a method and a url.');
     }
@@ -115,10 +142,6 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
     const collection = deps.collections.find(decode(m[1]!));
     if (!collection) throw ApiError.notFound('Missing collection context.');
     const id = m[2] ? decode(m[2]) : undefined;
-    let input: Record<string, unknown> = {};
-    if (body instanceof FormData) input = formToBody(body);
-    else if (typeof body === 'object' && body !== null && !Array.isArray(body))
-      input = body as Record<string, unknown>;
     const target = verb === 'PATCH' ? id : verb === 'PUT' ? (input['id'] as string | undefined) : undefined;
     if (typeof target === 'string') {
       await checkOldPassword(deps, collection, target, input, recordRequest(c, deps.collections, input));

@@ -2,7 +2,14 @@ import { ApiError } from '../core/errors';
 import { requireSuperuser, type ApiApp } from '../core/http';
 import type { Deps } from '../main';
 import { registerBatch } from './batch';
-import { checkPresentation, findCollection, present, readRecordBody } from './records.http';
+import {
+  checkPresentation,
+  findCollection,
+  present,
+  readRecordBody,
+  recordUploadLimits,
+  withUploads,
+} from './records.http';
 import { cacheable, ListCache } from './records.cache';
 import { parsePaging, result } from './records.paging';
 import { findAllowed, listAllowed } from './records.query';
@@ -50,19 +57,29 @@ export function register(app: ApiApp, deps: Deps): void {
   app.post(`${base}/records`, async (c) => {
     const collection = findCollection(deps, c);
     checkPresentation(c);
-    const body = await readRecordBody(c);
-    const request = recordRequest(c, deps.collections, body);
-    const row = await createRecord(deps, collection, body, request);
-    return c.json(present(deps, c, collection, [row], request)[0]);
+    const { body, uploads, discard } = await readRecordBody(c, recordUploadLimits(deps, collection));
+    try {
+      const input = withUploads(body, uploads);
+      const request = recordRequest(c, deps.collections, input);
+      const row = await createRecord(deps, collection, input, request);
+      return c.json(present(deps, c, collection, [row], request)[0]);
+    } finally {
+      discard();
+    }
   });
 
   app.patch(`${base}/records/:id`, async (c) => {
     const collection = findCollection(deps, c);
     checkPresentation(c);
-    const body = await readRecordBody(c);
-    const request = recordRequest(c, deps.collections, body);
-    const row = await updateRecord(deps, collection, c.req.param('id'), body, request);
-    return c.json(present(deps, c, collection, [row], request)[0]);
+    const { body, uploads, discard } = await readRecordBody(c, recordUploadLimits(deps, collection));
+    try {
+      const input = withUploads(body, uploads);
+      const request = recordRequest(c, deps.collections, input);
+      const row = await updateRecord(deps, collection, c.req.param('id'), input, request);
+      return c.json(present(deps, c, collection, [row], request)[0]);
+    } finally {
+      discard();
+    }
   });
 
   app.delete(`${base}/records/:id`, (c) => {

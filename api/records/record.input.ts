@@ -1,5 +1,14 @@
-import { findField, isMultiple, type Collection, type Field } from '../collections/collection.model';
-import type { ErrorData } from '../core/errors';
+import {
+  fileMaxSize,
+  findField,
+  isMultiple,
+  type Collection,
+  type Field,
+  type FileField,
+} from '../collections/collection.model';
+import type { ErrorData, FieldError } from '../core/errors';
+import { mimeAllowed } from '../files/files.mime';
+import { Upload } from '../files/files.upload';
 import { formatDateTime } from '../lib/time';
 import {
   autogenerate,
@@ -24,6 +33,8 @@ export interface AppliedInput {
   changed: Set<string>;
   /** Plain-text passwords to hash before writing, by field name. */
   passwords: Map<string, string>;
+  /** New files the row now names, by field name, to move into place with the write. */
+  uploads: Map<string, Upload[]>;
   /**
    * Auth fields the input changes that only superusers and managers (manageRule) may change:
    * `verified` (set on create or changed), `email` on update.
@@ -62,6 +73,69 @@ function applyModifier(field: Field, current: Stored, raw: unknown, modifier: Mo
   return prepareValue(field, next);
 }
 
+/** A file field's value while input is applied: kept names and new uploads. */
+type FileValue = string | Upload;
+
+const fileName = (v: FileValue): string => (v instanceof Upload ? v.name : v);
+
+function storedNames(field: FileField, stored: unknown): string[] {
+  return toList(isMultiple(field) ? JSON.parse(String(stored ?? '[]')) : stored);
+}
+
+function fileValues(raw: unknown): FileValue[] {
+  const list = raw instanceof Upload ? [raw] : Array.isArray(raw) ? raw : toList(raw);
+  return list.filter((v): v is FileValue => v instanceof Upload || (typeof v === 'string' && v !== ''));
+}
+
+/** PocketBase's file setters: set, `f+` append, `+f` prepend, `f-` remove by name; names stay unique. */
+function applyFileModifier(current: FileValue[], raw: unknown, modifier: Modifier): FileValue[] {
+  const given = fileValues(raw);
+  let next: FileValue[];
+  if (modifier === 'remove') {
+    const drop = new Set(given.map(fileName));
+    next = current.filter((v) => !drop.has(fileName(v)));
+  } else if (modifier === 'append') next = [...current, ...given];
+  else if (modifier === 'prepend') next = [...given, ...current];
+  else next = given;
+  const seen = new Set<string>();
+  return next.filter((v) => !seen.has(fileName(v)) && seen.add(fileName(v)));
+}
+
+/**
+ * PocketBase's FileField.ValidateValue: names must be files the record already has (new files
+ * come as uploads), at most maxSelect of them, each upload within maxSize and of an allowed type.
+ */
+function validateFiles(field: FileField, old: string[], values: FileValue[]): FieldError | null {
+  const invented = values.filter((v): v is string => typeof v === 'string' && !old.includes(v));
+  if (invented.length > 0) {
+    return {
+      code: 'validation_invalid_file',
+      message: `Invalid new files: ${JSON.stringify(invented.map((n) => n.slice(0, 250)))}.`,
+    };
+  }
+  const max = Math.max(1, field.maxSelect);
+  if (values.length > max) {
+    return { code: 'validation_too_many_files', message: `The maximum allowed files is ${max}.` };
+  }
+  for (const upload of values) {
+    if (!(upload instanceof Upload)) continue;
+    const limit = fileMaxSize(field);
+    if (upload.size > limit) {
+      return {
+        code: 'validation_file_size_limit',
+        message: `Failed to upload ${JSON.stringify(upload.originalName)} - the maximum allowed file size is ${limit} bytes.`,
+      };
+    }
+    if (field.mimeTypes && field.mimeTypes.length > 0 && !mimeAllowed(upload.mime, field.mimeTypes)) {
+      return {
+        code: 'validation_invalid_mime_type',
+        message: `${JSON.stringify(upload.originalName)} mime type must be one of: ${field.mimeTypes.join(', ')}.`,
+      };
+    }
+  }
+  return null;
+}
+
 /**
  * The row `input` makes of `base` (the stored row for an update, null for a create). Unknown keys are
  * ignored, as PocketBase does; `passwordConfirm` is checked against `password` on auth collections.
@@ -77,6 +151,8 @@ export function applyInput(
   const changed = new Set<string>();
   const passwords = new Map<string, string>();
   const errors: ErrorData = {};
+  const files = new Map<FileField, FileValue[]>();
+  const uploads = new Map<string, Upload[]>();
 
   for (const [key, raw] of Object.entries(input)) {
     const { name, modifier } = parseKey(key);
@@ -97,31 +173,29 @@ export function applyInput(
       if (error) errors[field.name] = error;
       continue;
     }
-    if (
-      field.type === 'file' &&
-      modifier === 'set' &&
-      raw !== null &&
-      raw !== '' &&
-      !(Array.isArray(raw) && raw.length === 0)
-    ) {
-      // Uploads arrive with the files capability; until then only keeping or clearing names works.
-      const current = toList(
-        isMultiple(field) ? JSON.parse(String(row[field.name] ?? '[]')) : row[field.name],
-      );
-      const wanted = toList(raw);
-      if (wanted.some((n) => !current.includes(n))) {
-        errors[field.name] = {
-          code: 'validation_invalid_file',
-          message: 'File uploads are not supported yet.',
-        };
-        continue;
-      }
+    if (field.type === 'file') {
+      let list = files.get(field);
+      if (!list) files.set(field, (list = storedNames(field, row[field.name])));
+      files.set(field, applyFileModifier(list, raw, modifier));
+      continue;
     }
     // Modifiers apply to numbers and multi-valued fields only; PocketBase ignores them elsewhere.
     if (modifier !== 'set' && field.type !== 'number' && !isMultiple(field)) continue;
     const next = applyModifier(field, row[field.name] as Stored, raw, modifier);
     if (next !== row[field.name]) changed.add(field.name);
     row[field.name] = next;
+  }
+
+  for (const [field, list] of files) {
+    const values = isMultiple(field) ? list : list.slice(-1);
+    const error = validateFiles(field, base ? storedNames(field, base[field.name]) : [], values);
+    if (error) errors[field.name] = error;
+    const names = values.map(fileName);
+    const next = isMultiple(field) ? JSON.stringify(names) : (names[0] ?? '');
+    if (next !== row[field.name]) changed.add(field.name);
+    row[field.name] = next;
+    const added = values.filter((v): v is Upload => v instanceof Upload);
+    if (added.length > 0) uploads.set(field.name, added);
   }
 
   const now = formatDateTime(new Date());
@@ -148,7 +222,7 @@ export function applyInput(
     if (isNew ? row['verified'] === 1 : changed.has('verified')) managed.push('verified');
     if (!isNew && changed.has('email')) managed.push('email');
   }
-  return { row, changed, passwords, managed, errors };
+  return { row, changed, passwords, uploads, managed, errors };
 }
 
 function checkPasswordConfirm(
@@ -181,7 +255,15 @@ export function rulesBody(
   row: Row,
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {};
-  for (const [key, raw] of Object.entries(input)) if (parseKey(key).modifier === 'set') body[key] = raw;
+  for (const [key, raw] of Object.entries(input)) {
+    if (parseKey(key).modifier !== 'set') continue;
+    // Rules see an upload as the name it is stored under.
+    body[key] = Array.isArray(raw)
+      ? raw.map((v: unknown) => (v instanceof Upload ? v.name : v))
+      : raw instanceof Upload
+        ? raw.name
+        : raw;
+  }
   for (const key of Object.keys(input)) {
     const { name, modifier } = parseKey(key);
     const field = findField(collection, name);

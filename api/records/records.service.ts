@@ -23,6 +23,8 @@ import {
   type Row,
 } from './records.store';
 import { quoteIdent } from '../lib/sql';
+import type { FileStorage } from '../files/files.storage';
+import type { Upload } from '../files/files.upload';
 
 declare module '../core/events' {
   interface HearthEvents {
@@ -41,6 +43,44 @@ export interface RecordEvent {
 
 export interface RecordDeps extends QueryDeps {
   bus: EventBus;
+  files: FileStorage;
+}
+
+/**
+ * Moves a write's uploads to the record's folder inside its transaction, so the files are there the
+ * moment the row is; a rollback deletes them again. Files the row no longer names are deleted only
+ * after the commit, so a failed write loses nothing.
+ */
+function storeFiles(
+  deps: RecordDeps,
+  collection: Collection,
+  id: string,
+  uploads: Map<string, Upload[]>,
+  old: Row | null,
+  row: Row,
+): void {
+  const placed: string[] = [];
+  deps.db.afterRollback(() => deps.files.remove(collection.id, id, placed));
+  for (const list of uploads.values()) {
+    for (const upload of list) {
+      deps.files.place(upload.tempPath, collection.id, id, upload.name);
+      placed.push(upload.name);
+    }
+  }
+  if (!old) return;
+  const dropped: string[] = [];
+  for (const f of collection.fields) {
+    if (f.type !== 'file' || old[f.name] === row[f.name]) continue;
+    const now = new Set(toList(isMultiple(f) ? JSON.parse(String(row[f.name])) : row[f.name]));
+    for (const name of toList(isMultiple(f) ? JSON.parse(String(old[f.name])) : old[f.name])) {
+      if (!now.has(name)) dropped.push(name);
+    }
+  }
+  if (dropped.length > 0) deps.db.afterCommit(() => deps.files.remove(collection.id, id, dropped));
+}
+
+function hasFiles(collection: Collection): boolean {
+  return collection.fields.some((f) => f.type === 'file');
 }
 
 function event(collection: Collection, row: Row): RecordEvent {
@@ -228,6 +268,7 @@ export function createRecordNow(
       }
       checkManaged(deps, collection, String(row['id']), applied.managed, ruled, 'Failed to create record.');
       if (wantsVerified) updateRow(deps.db, collection, String(row['id']), { verified: 1 });
+      storeFiles(deps, collection, String(row['id']), applied.uploads, null, row);
       const saved = findRow(deps.db, collection, String(row['id']))!;
       deps.bus.publish('RecordCreate', event(collection, saved));
       return saved;
@@ -306,6 +347,7 @@ export function updateRecordNow(
     return deps.db.transaction(() => {
       checkRelations(deps, collection, applied.row, applied.changed, 'Failed to update record.');
       updateRow(deps.db, collection, id, changes);
+      storeFiles(deps, collection, id, applied.uploads, stored, applied.row);
       const saved = findRow(deps.db, collection, id)!;
       deps.bus.publish('RecordUpdate', event(collection, saved));
       return saved;
@@ -348,6 +390,7 @@ export function deleteWithCascade(
   seen.add(key);
   const id = String(row['id']);
   deleteRow(deps.db, collection, id);
+  if (hasFiles(collection)) deps.db.afterCommit(() => deps.files.removeRecord(collection.id, id));
   for (const other of deps.collections.all()) {
     if (other.type === 'view') continue;
     for (const f of other.fields) {
