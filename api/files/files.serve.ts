@@ -82,10 +82,15 @@ export function disposition(mime: string, name: string, download: boolean): stri
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${exact}`;
 }
 
-/** Headers every file answer carries. Protected files are never kept by shared caches. */
+/**
+ * Headers every file answer carries. Files may be framed by Hearth's own pages (a PDF preview), by
+ * no one else. Protected files are never kept by shared caches.
+ */
 export function fileHeaders(isProtected: boolean): Record<string, string> {
   return {
-    'content-security-policy': "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox",
+    'content-security-policy':
+      "default-src 'none'; media-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'self'",
+    'x-frame-options': 'SAMEORIGIN',
     'x-content-type-options': 'nosniff',
     'cache-control': `${isProtected ? 'private, ' : ''}max-age=2592000, stale-while-revalidate=86400`,
     'accept-ranges': 'bytes',
