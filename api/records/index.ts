@@ -14,7 +14,13 @@ import { cacheable, ListCache } from './records.cache';
 import { parsePaging, result } from './records.paging';
 import { findAllowed, listAllowed } from './records.query';
 import { recordRequest } from './records.request';
-import { createRecord, deleteRecord, deleteWithCascade, updateRecord } from './records.service';
+import {
+  checkCreatable,
+  createRecord,
+  deleteRecord,
+  deleteWithCascade,
+  updateRecord,
+} from './records.service';
 import { allIds, findRow } from './records.store';
 
 /**
@@ -57,6 +63,7 @@ export function register(app: ApiApp, deps: Deps): void {
   app.post(`${base}/records`, async (c) => {
     const collection = findCollection(deps, c);
     checkPresentation(c);
+    checkCreatable(deps, collection, recordRequest(c, deps.collections));
     const { body, uploads, discard } = await readRecordBody(c, recordUploadLimits(deps, collection));
     try {
       const input = withUploads(body, uploads);

@@ -218,6 +218,15 @@ export function canManage(
   return findAllowed(deps, collection, 'manageRule', id, request) !== undefined;
 }
 
+/**
+ * Refuses a create that cannot succeed whatever the body (a view, a create rule only superusers
+ * pass) before the body is read: uploads are not stored only to be thrown away.
+ */
+export function checkCreatable(deps: RecordDeps, collection: Collection, request: RecordRequest): void {
+  assertWritable(collection);
+  compileRule(deps, collection, 'createRule', request, new SqlParams());
+}
+
 /** Creates a record: validate, then insert and check the create rule in one transaction. */
 export async function createRecord(
   deps: RecordDeps,
@@ -225,8 +234,7 @@ export async function createRecord(
   input: Record<string, unknown>,
   request: RecordRequest,
 ): Promise<Row> {
-  assertWritable(collection);
-  compileRule(deps, collection, 'createRule', request, new SqlParams()); // 403 before hashing when locked
+  checkCreatable(deps, collection, request); // 403 before hashing when locked
   const hashes = await hashInputPasswords(collection, input);
   return deps.db.transaction(() => createRecordNow(deps, collection, input, request, hashes));
 }
