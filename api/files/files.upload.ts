@@ -166,7 +166,11 @@ export function readMultipart(c: ApiContext, limits: MultipartLimits): Promise<M
           });
           writer.once('close', () => {
             writers.delete(writer);
-            if (failed) return done();
+            if (failed) {
+              // The file may have been created (opening is asynchronous) after fail() discarded it.
+              rmSync(tempPath, { force: true });
+              return done();
+            }
             void sniff(Buffer.concat(head).subarray(0, SNIFF_BYTES)).then((type) => {
               entries[slot] = [
                 key,
