@@ -87,6 +87,27 @@ const stringList =
 
 const ONE_MB = 1024 * 1024;
 
+/** Largest thumb side: bigger ones cost a render more memory than a thumbnail is worth. */
+export const MAX_THUMB_SIDE = 4096;
+
+/** PocketBase's thumb sizes (`WxH`, `WxHt|b|f`, `0xH`, `Wx0`), each side at most MAX_THUMB_SIDE. */
+const thumbs: Check = (raw, key, errors) => {
+  const list = stringList(true)(raw, key, errors) as string[] | null;
+  for (const size of list ?? []) {
+    const m = /^(\d{1,5})x(\d{1,5})[tbf]?$/.exec(size);
+    const w = Number(m?.[1]);
+    const h = Number(m?.[2]);
+    if (!m || (w === 0 && h === 0) || w > MAX_THUMB_SIDE || h > MAX_THUMB_SIDE) {
+      errors[key] = {
+        code: 'validation_invalid_thumb_size',
+        message: `Thumb sizes are WxH, WxHt, WxHb, WxHf, 0xH or Wx0, each side at most ${MAX_THUMB_SIDE}: ${JSON.stringify(size.slice(0, 50))} is not.`,
+      };
+      return null;
+    }
+  }
+  return list;
+};
+
 /** Each type's options and how they are read; common ones (id, name, system, hidden, presentable) apart. */
 const OPTIONS: Record<FieldType, Record<string, Check>> = {
   text: {
@@ -111,7 +132,7 @@ const OPTIONS: Record<FieldType, Record<string, Check>> = {
     maxSelect: int(1, 0),
     maxSize: int(0),
     mimeTypes: stringList(true),
-    thumbs: stringList(true),
+    thumbs,
     protected: bool(),
   },
   relation: {

@@ -2,7 +2,7 @@ import { newRecordId } from '../lib/id';
 
 /**
  * Stored file names, as PocketBase makes them (tools/filesystem/file.go): the client's name in
- * snake_case (3–100 characters), a random 10-character suffix so names cannot be guessed, and the
+ * snake_case (3 characters to 100 bytes), a random 10-character suffix so names cannot be guessed, and the
  * cleaned extension — `My Photo.JPG` becomes `my_photo_k2x9a0b1c3.JPG`. Whatever the client sent,
  * the result is a plain file name: no separators, no leading dot, nothing that walks out of a folder.
  */
@@ -21,6 +21,18 @@ export function snakeCase(text: string): string {
   return words.map((w) => w.replace(/(\p{Ll}|\p{N})(\p{Lu})/gu, '$1_$2').toLowerCase()).join('_');
 }
 
+/** The longest start of `text` within `max` UTF-8 bytes, never splitting a character. */
+function cutToBytes(text: string, max: number): string {
+  let bytes = 0;
+  let out = '';
+  for (const ch of text) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > max) break;
+    out += ch;
+  }
+  return out;
+}
+
 /**
  * The stored name for an upload named `original` by the client; `detectedExt` (from the content,
  * with its dot) is used when the name has no usable extension.
@@ -32,10 +44,9 @@ export function storedName(original: string, detectedExt = ''): string {
   let ext = rawExt.replace(/[^\w.*\-+=#]+/g, '').replace(/\.{2,}/g, '.');
   if (ext.endsWith('.')) ext = ext.slice(0, -1);
   if (ext === '' || ext === '.') ext = detectedExt;
-  if (ext.length > 20) ext = `.${ext.slice(-20).replace(/^\.+/, '')}`;
-  let name = snakeCase(rawExt ? base.slice(0, -rawExt.length) : base);
+  if (ext.length > 20) ext = `.${ext.slice(-20).replace(/^\.+/, '')}`; // ASCII after the cleaning
+  let name = cutToBytes(snakeCase(rawExt ? base.slice(0, -rawExt.length) : base), 100);
   if (name.length < 3) name += newRecordId(10);
-  else if (name.length > 100) name = name.slice(0, 100);
   return `${name}_${newRecordId(10)}${ext}`;
 }
 

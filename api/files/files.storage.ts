@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { newRecordId } from '../lib/id';
 import { isPlainFileName } from './files.names';
@@ -16,10 +16,21 @@ export class FileStorage {
     this.tempDir = join(root, '.tmp');
   }
 
-  /** Creates the folders and removes uploads a crash left half-written. */
+  /**
+   * Creates the folders and removes uploads a crash left half-written: those untouched for an hour
+   * (an upload in progress, perhaps another process's on the same folder, writes all the time).
+   */
   open(): this {
-    rmSync(this.tempDir, { recursive: true, force: true });
     mkdirSync(this.tempDir, { recursive: true });
+    const stale = Date.now() - 60 * 60 * 1000;
+    for (const entry of readdirSync(this.tempDir)) {
+      const path = join(this.tempDir, entry);
+      try {
+        if (statSync(path).mtimeMs < stale) rmSync(path, { recursive: true, force: true });
+      } catch {
+        // Gone meanwhile: fine.
+      }
+    }
     return this;
   }
 

@@ -1,7 +1,11 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import { contentType, mimeAllowed, sniff } from './files.mime';
 import { isPlainFileName, snakeCase, storedName } from './files.names';
+import { FileStorage } from './files.storage';
 import { disposition, entityTag, matchesETag, parseRange, wantsDownload } from './files.serve';
 
 const SUFFIX = '[a-z0-9]{10}';
@@ -111,5 +115,42 @@ describe('serving', () => {
     );
     expect(['1', 'true', 't', 'TRUE'].every(wantsDownload)).toBe(true);
     expect([undefined, '', '0', 'false', 'yes'].some(wantsDownload)).toBe(false);
+  });
+});
+
+describe('storage', () => {
+  test('opening removes uploads left by a crash, not ones still being written', () => {
+    const root = mkdtempSync(join(tmpdir(), 'hearth-files-'));
+    try {
+      const tmp = join(root, '.tmp');
+      mkdirSync(tmp, { recursive: true });
+      writeFileSync(join(tmp, 'upload_stale'), 'x');
+      const hoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+      utimesSync(join(tmp, 'upload_stale'), hoursAgo, hoursAgo);
+      writeFileSync(join(tmp, 'upload_live'), 'x');
+      new FileStorage(root).open();
+      expect(existsSync(join(tmp, 'upload_stale'))).toBe(false);
+      expect(existsSync(join(tmp, 'upload_live'))).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('paths exist only for plain names', () => {
+    const storage = new FileStorage('/data/storage');
+    expect(storage.filePath('pbc_1', 'abc', 'a.txt')).toBe('/data/storage/pbc_1/abc/a.txt');
+    expect(storage.thumbPath('pbc_1', 'abc', 'a.png', '10x10t')).toBe(
+      '/data/storage/pbc_1/abc/thumbs_a.png/10x10t_a.png',
+    );
+    for (const [c, r, n] of [
+      ['..', 'abc', 'a.txt'],
+      ['pbc_1', '..', 'a.txt'],
+      ['pbc_1', 'a/b', 'a.txt'],
+      ['pbc_1', 'abc', '../a.txt'],
+      ['pbc_1', 'abc', '.hidden'],
+    ] as const) {
+      expect(storage.filePath(c, r, n)).toBeNull();
+    }
+    expect(storage.thumbPath('pbc_1', 'abc', 'a.png', '../x')).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { newRecordId } from '../lib/id';
@@ -18,7 +18,18 @@ export const THUMB_SOURCE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'imag
 /** The sizes every file field offers besides its own `thumbs` (PocketBase's default). */
 export const DEFAULT_THUMBS = ['100x100'];
 
+/**
+ * Sources above this many pixels get no thumb (the original is served): a small PNG can decode to
+ * gigabytes (a decompression bomb), and every render holds libuv's threadpool, which file reads and
+ * password hashing share.
+ */
+export const MAX_SOURCE_PIXELS = 50_000_000;
+
 const inFlight = new Map<string, Promise<boolean>>();
+/** Thumbs that could not be made, by target and source version: not retried until the file changes. */
+const failed = new Set<string>();
+/** Renders run one at a time. */
+let queue: Promise<unknown> = Promise.resolve();
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -35,7 +46,7 @@ async function render(source: string, target: string, size: string, mime: string
   const width = Number(m[1]);
   const height = Number(m[2]);
   if (width === 0 && height === 0) throw new Error('A thumb needs a width or a height.');
-  let image = sharp(source, { pages: 1 }).rotate();
+  let image = sharp(source, { pages: 1, limitInputPixels: MAX_SOURCE_PIXELS }).rotate();
   if (width === 0 || height === 0) {
     image = image.resize(width || null, height || null);
   } else if (m[3] === 'f') {
@@ -45,11 +56,12 @@ async function render(source: string, target: string, size: string, mime: string
     image = image.resize(width, height, { fit: 'cover', position });
   }
   image = mime === 'image/jpeg' ? image.jpeg() : mime === 'image/gif' ? image.gif() : image.png();
+  const bytes = await image.toBuffer();
   await mkdir(dirname(target), { recursive: true });
-  // Written aside and renamed: a reader never sees half a thumb, two makers never clash.
+  // Written aside and renamed: a reader never sees half a thumb.
   const partial = `${target}.${newRecordId(8)}.part`;
   try {
-    await image.toFile(partial);
+    await writeFile(partial, bytes);
     await rename(partial, target);
   } finally {
     await rm(partial, { force: true });
@@ -62,20 +74,25 @@ async function render(source: string, target: string, size: string, mime: string
  * caller serves the original, as PocketBase does).
  */
 export function ensureThumb(
-  source: string,
+  source: { path: string; version: string; mime: string },
   target: string,
   size: string,
-  mime: string,
   onError: (err: unknown) => void,
 ): Promise<boolean> {
   const running = inFlight.get(target);
   if (running) return running;
+  const key = `${target}\n${source.version}`;
+  if (failed.has(key)) return Promise.resolve(false);
   const job = (async () => {
     if (await exists(target)) return true;
+    const rendering = queue.then(() => render(source.path, target, size, source.mime));
+    queue = rendering.catch(() => undefined);
     try {
-      await render(source, target, size, mime);
+      await rendering;
       return true;
     } catch (err) {
+      if (failed.size >= 10_000) failed.clear();
+      failed.add(key);
       onError(err);
       return false;
     }

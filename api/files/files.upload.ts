@@ -171,13 +171,16 @@ export function readMultipart(c: ApiContext, limits: MultipartLimits): Promise<M
               rmSync(tempPath, { force: true });
               return done();
             }
-            void sniff(Buffer.concat(head).subarray(0, SNIFF_BYTES)).then((type) => {
-              entries[slot] = [
-                key,
-                new Upload(filename, storedName(filename, type.ext), size, type.mime, tempPath),
-              ];
-              done();
-            }, done);
+            const unknown = { mime: 'application/octet-stream', ext: '' };
+            void sniff(Buffer.concat(head).subarray(0, SNIFF_BYTES))
+              .catch(() => unknown)
+              .then((type) => {
+                entries[slot] = [
+                  key,
+                  new Upload(filename, storedName(filename, type.ext), size, type.mime, tempPath),
+                ];
+                done();
+              });
           });
         }),
       );

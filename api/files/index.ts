@@ -51,10 +51,11 @@ export function register(app: ApiApp, deps: Deps): void {
     let path = original;
     const thumb = c.req.query('thumb');
     if (thumb && (DEFAULT_THUMBS.includes(thumb) || field.thumbs?.includes(thumb))) {
-      const type = await types.of(original);
+      const version = await fileVersion(original);
+      const type = version && (await types.of(original, version));
       const target = deps.files.thumbPath(collection.id, recordId, name, thumb);
-      if (type && target && THUMB_SOURCE_TYPES.includes(type.mime)) {
-        const made = await ensureThumb(original, target, thumb, type.mime, (err) =>
+      if (version && type && target && THUMB_SOURCE_TYPES.includes(type.mime)) {
+        const made = await ensureThumb({ path: original, version, mime: type.mime }, target, thumb, (err) =>
           deps.logger.warn({ err, file: original, thumb }, 'thumb failed; serving the original'),
         );
         if (made) path = target;
@@ -98,7 +99,7 @@ class TypeCache {
   #types = new Map<string, Sniffed>();
 
   async of(path: string, etag?: string): Promise<Sniffed | undefined> {
-    const key = `${path}\n${etag ?? (await version(path)) ?? ''}`;
+    const key = `${path}\n${etag ?? (await fileVersion(path)) ?? ''}`;
     const known = this.#types.get(key);
     if (known) return known;
     let handle;
@@ -120,7 +121,7 @@ class TypeCache {
   }
 }
 
-async function version(path: string): Promise<string | undefined> {
+async function fileVersion(path: string): Promise<string | undefined> {
   try {
     const s = await stat(path);
     return entityTag(s.size, s.mtimeMs);

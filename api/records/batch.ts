@@ -1,4 +1,4 @@
-import type { Collection } from '../collections/collection.model';
+import { fileMaxSize, type Collection } from '../collections/collection.model';
 import { ApiError, type ErrorData } from '../core/errors';
 import type { ApiApp, ApiContext } from '../core/http';
 import type { Deps } from '../main';
@@ -60,13 +60,20 @@ export function registerBatch(app: ApiApp, deps: Deps): void {
     if (!deps.settings.get('batch.enabled')) throw ApiError.forbidden('Batch requests are not allowed.');
     const limit = deps.settings.get('batch.maxBodySize') || 128 * 1024 * 1024;
     if (Number(c.req.header('content-length') ?? 0) > limit) throw ApiError.tooLarge();
+    // Which field a file is for is only known once @jsonPayload is read (the SDK sends it last): while
+    // streaming, a file may be as large as the largest file field allows; its own field's limit is
+    // checked with the rest of the request.
+    let largestFile = 0;
+    for (const collection of deps.collections.all()) {
+      for (const f of collection.fields)
+        if (f.type === 'file') largestFile = Math.max(largestFile, fileMaxSize(f));
+    }
     const { body, uploads, discard } = await readRecordBody(c, {
       storage: deps.files,
-      maxValueBytes: limit,
+      maxValueBytes: Math.min(limit, deps.settings.get('http.maxBodySize')),
       maxBodyBytes: limit,
-      // Which collection a file is for is only known once @jsonPayload is read (the SDK sends it
-      // last): files are checked against their field's limits with the rest of the request.
-      fileLimit: (key) => (/^requests\.\d+\./.test(key) ? limit : null),
+      fileLimit: (key) =>
+        largestFile > 0 && /^requests\.\d+\./.test(key) ? Math.min(limit, largestFile) : null,
     });
     try {
       return await runBatch(c, body, uploads);

@@ -16,6 +16,7 @@ import { findAllowed, listAllowed } from './records.query';
 import { recordRequest } from './records.request';
 import {
   checkCreatable,
+  checkUpdatable,
   createRecord,
   deleteRecord,
   deleteWithCascade,
@@ -78,6 +79,7 @@ export function register(app: ApiApp, deps: Deps): void {
   app.patch(`${base}/records/:id`, async (c) => {
     const collection = findCollection(deps, c);
     checkPresentation(c);
+    checkUpdatable(deps, collection, c.req.param('id'), recordRequest(c, deps.collections));
     const { body, uploads, discard } = await readRecordBody(c, recordUploadLimits(deps, collection));
     try {
       const input = withUploads(body, uploads);

@@ -68,15 +68,24 @@ function storeFiles(
     }
   }
   if (!old) return;
-  const dropped: string[] = [];
-  for (const f of collection.fields) {
-    if (f.type !== 'file' || old[f.name] === row[f.name]) continue;
-    const now = new Set(toList(isMultiple(f) ? JSON.parse(String(row[f.name])) : row[f.name]));
-    for (const name of toList(isMultiple(f) ? JSON.parse(String(old[f.name])) : old[f.name])) {
-      if (!now.has(name)) dropped.push(name);
-    }
-  }
+  const now = new Set(fileNames(collection, row));
+  const dropped = fileNames(collection, old).filter((name) => !now.has(name));
   if (dropped.length > 0) deps.db.afterCommit(() => deps.files.remove(collection.id, id, dropped));
+}
+
+/** The file names a row holds, over all its file fields. */
+function fileNames(collection: Collection, row: Row): string[] {
+  return collection.fields.flatMap((f) =>
+    f.type === 'file' ? toList(isMultiple(f) ? JSON.parse(String(row[f.name] ?? '[]')) : row[f.name]) : [],
+  );
+}
+
+function rowExists(deps: RecordDeps, collection: Collection, id: string): boolean {
+  try {
+    return findRow(deps.db, collection, id) !== undefined;
+  } catch {
+    return false; // the collection is gone too
+  }
 }
 
 function hasFiles(collection: Collection): boolean {
@@ -308,6 +317,23 @@ export async function checkOldPassword(
   }
 }
 
+/**
+ * Refuses an update that cannot succeed whatever the body, before the body is read (as PocketBase:
+ * a view 400, a rule only superusers pass 403, a missing record 404).
+ */
+export function checkUpdatable(
+  deps: RecordDeps,
+  collection: Collection,
+  id: string,
+  request: RecordRequest,
+): void {
+  assertWritable(collection);
+  if (!request.isSuperuser && collection.updateRule === null) {
+    throw ApiError.forbidden('Only superusers can perform this action.');
+  }
+  if (!findRow(deps.db, collection, id)) throw ApiError.notFound();
+}
+
 /** Updates a record the update rule lets this request change (404 otherwise). */
 export async function updateRecord(
   deps: RecordDeps,
@@ -316,8 +342,7 @@ export async function updateRecord(
   input: Record<string, unknown>,
   request: RecordRequest,
 ): Promise<Row> {
-  assertWritable(collection);
-  if (!findRow(deps.db, collection, id)) throw ApiError.notFound();
+  checkUpdatable(deps, collection, id, request);
   await checkOldPassword(deps, collection, id, input, request);
   const hashes = await hashInputPasswords(collection, input);
   return deps.db.transaction(() => updateRecordNow(deps, collection, id, input, request, hashes));
@@ -398,7 +423,15 @@ export function deleteWithCascade(
   seen.add(key);
   const id = String(row['id']);
   deleteRow(deps.db, collection, id);
-  if (hasFiles(collection)) deps.db.afterCommit(() => deps.files.removeRecord(collection.id, id));
+  if (hasFiles(collection)) {
+    const names = fileNames(collection, row);
+    deps.db.afterCommit(() => {
+      // The folder goes, unless the same transaction made a record with this id again (a batch
+      // may): then only the deleted record's files do.
+      if (rowExists(deps, collection, id)) deps.files.remove(collection.id, id, names);
+      else deps.files.removeRecord(collection.id, id);
+    });
+  }
   for (const other of deps.collections.all()) {
     if (other.type === 'view') continue;
     for (const f of other.fields) {
