@@ -1,4 +1,4 @@
-// Files (issue 5): one large file (200 MiB by default) through Hearth's files API, each figure against a
+// Files: one large file (200 MiB by default) through Hearth's files API, each figure against a
 // baseline measured in the same run on the same bytes:
 // 1. download, `GET /api/files/{collection}/{recordId}/{filename}`, vs a bare node:http server in its
 //    own process streaming the same stored file with `fs.createReadStream(path).pipe(res)`: one at a
@@ -46,6 +46,12 @@ const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(
 function rss(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/** CPU time a process has used (user + system), in ms (Linux, 100 ticks a second). @param {number} pid */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime and stime, fields 14 and 15
 }
 
 /**
@@ -208,7 +214,11 @@ async function diskWrite(from, to) {
 /** @param {string} url @param {string} token @param {string} method @param {string} path @param {unknown} [body] */
 async function api(url, token, method, path, body) {
   const headers = { 'content-type': 'application/json', ...(token ? { authorization: token } : {}) };
-  const res = await fetch(url + path, { method, headers, body: body && JSON.stringify(body) });
+  const res = await fetch(url + path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 500)}`);
   return text ? JSON.parse(text) : null;
@@ -225,7 +235,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
  */
 export async function run(options = {}) {
   const size = options.size ?? 200 * MiB;
-  const rounds = options.rounds ?? 3;
+  const rounds = options.rounds ?? 5;
   const mib = `${fmt(size / MiB)} MiB`;
   const work = tempDir('hearth-bench-files-');
   const dir = join(work, 'data');
@@ -245,7 +255,7 @@ export async function run(options = {}) {
       listRule: '',
       viewRule: '',
       createRule: '',
-      fields: [{ name: FIELD, type: 'file', maxSize: 300 * MiB }],
+      fields: [{ name: FIELD, type: 'file', maxSize: Math.max(300 * MiB, size + MiB) }],
     });
     const made = performance.now();
     writeRandomFile(source, size);
@@ -300,70 +310,105 @@ export async function run(options = {}) {
     if (!existsSync(stored) || statSync(stored).size !== size)
       throw new Error(`the stored file ${stored} is missing or has the wrong size`);
     baseline = await startBaseline(work, stored);
+    /** @typedef {'baseline' | 'baseline256' | 'hearth'} Server */
+    /** @type {Server[]} */
+    const servers = ['baseline', 'baseline256', 'hearth'];
+    /** @type {Record<Server, string>} */
     const urls = {
-      hearth: `${hearth.url}/api/files/${COLLECTION}/${kept.id}/${name}`,
       baseline: `${baseline.url}/${name}`,
+      baseline256: `${baseline.url}/256k/${name}`,
+      hearth: `${hearth.url}/api/files/${COLLECTION}/${kept.id}/${name}`,
     };
-    const pids = { hearth: hearthPid, baseline: baseline.pid };
+    /** @type {Record<Server, number>} */
+    const pids = { baseline: baseline.pid, baseline256: baseline.pid, hearth: hearthPid };
+    const label = { baseline: 'baseline', baseline256: 'baseline 256 KiB', hearth: 'hearth' };
 
-    // 2. Downloads: one at a time, then PARALLEL at once, alternating servers; best of each.
+    // 2. Downloads: one at a time, then PARALLEL at once, the servers taking turns; best of each.
     console.log(
       `download: GET ${urls.hearth.slice(hearth.url.length)} (public, viewRule "") vs a bare node:http ` +
-        `process piping fs.createReadStream of the same stored file; client node:http, chunks counted ` +
-        `and dropped; ${rounds} alternating rounds after one warm-up each`,
+        `process piping fs.createReadStream of the same stored file (default 64 KiB reads; "baseline ` +
+        `256 KiB": highWaterMark 256 KiB, as Hearth reads); client node:http, chunks counted and dropped; ` +
+        `${rounds} rounds taking turns after one warm-up download each`,
     );
-    await download(urls.baseline, size);
-    await download(urls.hearth, size);
-    const best = {
-      single: { baseline: Infinity, hearth: Infinity },
-      parallel: { baseline: Infinity, hearth: Infinity },
+    for (const which of servers) await download(urls[which], size);
+    /** @type {Record<Server, { single: number[], parallel: number[], growth: number, cpu: number }>} */
+    const runs = {
+      baseline: { single: [], parallel: [], growth: 0, cpu: 0 },
+      baseline256: { single: [], parallel: [], growth: 0, cpu: 0 },
+      hearth: { single: [], parallel: [], growth: 0, cpu: 0 },
     };
-    /** @type {{ baseline: number[], hearth: number[] }} */
-    const singles = { baseline: [], hearth: [] };
-    const downloadGrowth = { baseline: 0, hearth: 0 };
     for (let round = 1; round <= rounds; round++) {
-      for (const which of /** @type {const} */ (['baseline', 'hearth'])) {
+      for (const which of servers) {
         await sleep(200);
         const before = rss(pids[which]);
         const sampler = sampleRss(pids[which]);
+        const cpuBefore = cpuMs(pids[which]);
         const one = await download(urls[which], size);
         const start = performance.now();
         await Promise.all(Array.from({ length: PARALLEL }, () => download(urls[which], size)));
         const all = performance.now() - start;
-        downloadGrowth[which] = Math.max(downloadGrowth[which], sampler.stop() - before);
-        singles[which].push(one);
-        best.single[which] = Math.min(best.single[which], one);
-        best.parallel[which] = Math.min(best.parallel[which], all);
+        const r = runs[which];
+        r.growth = Math.max(r.growth, sampler.stop() - before);
+        r.cpu += cpuMs(pids[which]) - cpuBefore;
+        r.single.push(one);
+        r.parallel.push(all);
         console.log(
-          `  round ${round} ${which.padEnd(8)}: 1 download ${fmt(rate(size, one))} MiB/s; ` +
+          `  round ${round} ${label[which].padEnd(16)}: 1 download ${fmt(rate(size, one))} MiB/s; ` +
             `${PARALLEL} at once ${fmt(rate(PARALLEL * size, all))} MiB/s in all`,
         );
       }
     }
-    const singleRatio = best.single.baseline / best.single.hearth;
-    const parallelRatio = best.parallel.baseline / best.parallel.hearth;
-    const medianRatio = median(singles.baseline) / median(singles.hearth);
+    /** The server process's CPU time per downloaded MiB, in ms. @param {Server} which */
+    const cpuPerMiB = (which) => runs[which].cpu / ((rounds * (1 + PARALLEL) * size) / MiB);
+    console.log(
+      `server CPU per downloaded MiB: baseline ${cpuPerMiB('baseline').toFixed(2)} ms, baseline 256 KiB ` +
+        `${cpuPerMiB('baseline256').toFixed(2)} ms, hearth ${cpuPerMiB('hearth').toFixed(2)} ms`,
+    );
+    const best = (/** @type {Server} */ which, /** @type {'single' | 'parallel'} */ kind) =>
+      Math.min(...runs[which][kind]);
+    /** Hearth's MiB/s over a baseline's, best of each. @param {Server} base @param {'single' | 'parallel'} kind */
+    const ratio = (base, kind) => best(base, kind) / best('hearth', kind);
+    const singleRatio = ratio('baseline', 'single');
+    const parallelRatio = ratio('baseline', 'parallel');
+    const medianRatio = median(runs.baseline.single) / median(runs.hearth.single);
     const downloadMet = singleRatio >= DOWNLOAD_GOAL && parallelRatio >= DOWNLOAD_GOAL;
     console.log(
       `download ratio hearth/baseline (MiB/s, best of each): 1 at a time ${singleRatio.toFixed(2)} ` +
         `(medians ${medianRatio.toFixed(2)}), ${PARALLEL} at once ${parallelRatio.toFixed(2)} ` +
-        `(goal >= ${DOWNLOAD_GOAL.toFixed(2)}: ${downloadMet ? 'met' : 'NOT met'})`,
+        `(goal >= ${DOWNLOAD_GOAL.toFixed(2)}: ${downloadMet ? 'met' : 'NOT met'}); against the 256 KiB ` +
+        `baseline: ${ratio('baseline256', 'single').toFixed(2)} and ${ratio('baseline256', 'parallel').toFixed(2)}`,
     );
 
-    const r = (/** @type {number} */ ms, n = 1) => `${fmt(rate(n * size, ms))} MiB/s`;
+    const mibs = (/** @type {number} */ ms, n = 1) => `${fmt(rate(n * size, ms))} MiB/s`;
+    const goal = (/** @type {number} */ x) =>
+      `≥ ${DOWNLOAD_GOAL.toFixed(1)}: **${x >= DOWNLOAD_GOAL ? 'met' : 'not met'}**`;
+    const downloadRow = (/** @type {'single' | 'parallel'} */ kind, /** @type {string} */ title) => {
+      const n = kind === 'single' ? 1 : PARALLEL;
+      const x = ratio('baseline', kind);
+      return (
+        `| ${title} | ${mibs(best('baseline', kind), n)} (256 KiB reads: ${mibs(best('baseline256', kind), n)}) ` +
+        `| ${mibs(best('hearth', kind), n)} | **${x.toFixed(2)}** (${ratio('baseline256', kind).toFixed(2)}) | ${goal(x)} |`
+      );
+    };
     const markdown = [
-      `One ${mib} file of random bytes; ${rounds} alternating rounds, best of each.`,
+      `One ${mib} file of random bytes; ${rounds} rounds, the servers taking turns, best of each.`,
       '',
       '| figure | baseline | Hearth | ratio Hearth/baseline | goal |',
       '| --- | ---: | ---: | ---: | --- |',
-      `| download, 1 at a time | ${r(best.single.baseline)} | ${r(best.single.hearth)} | **${singleRatio.toFixed(2)}** | ≥ ${DOWNLOAD_GOAL.toFixed(1)}: **${singleRatio >= DOWNLOAD_GOAL ? 'met' : 'not met'}** |`,
-      `| download, ${PARALLEL} at once (in all) | ${r(best.parallel.baseline, PARALLEL)} | ${r(best.parallel.hearth, PARALLEL)} | **${parallelRatio.toFixed(2)}** | ≥ ${DOWNLOAD_GOAL.toFixed(1)}: **${parallelRatio >= DOWNLOAD_GOAL ? 'met' : 'not met'}** |`,
-      `| upload (multipart POST) vs raw disk write | ${r(bestWrite)} | ${r(bestUpload)} | **${uploadRatio.toFixed(2)}** | none set |`,
-      `| Hearth RSS growth during the upload (peak − before) | | ${fmt(maxGrowth / MiB, 1)} MiB | | < ${fmt(MEMORY_GOAL / MiB)} MiB: **${memoryMet ? 'met' : 'not met'}** |`,
+      downloadRow('single', 'download, 1 at a time'),
+      downloadRow('parallel', `download, ${PARALLEL} at once (in all)`),
+      `| upload (multipart POST) vs raw disk write | ${mibs(bestWrite)} | ${mibs(bestUpload)} | **${uploadRatio.toFixed(2)}** | none set |`,
+      `| Hearth RSS growth during a ${mib} upload (peak − before) | | ${fmt(maxGrowth / MiB, 1)} MiB | | < ${fmt(MEMORY_GOAL / MiB)} MiB: **${memoryMet ? 'met' : 'not met'}** |`,
       '',
-      `RSS growth during the downloads (peak − before, servers' own processes): baseline ` +
-        `${fmt(downloadGrowth.baseline / MiB, 1)} MiB, Hearth ${fmt(downloadGrowth.hearth / MiB, 1)} MiB. ` +
-        `Median single-download ratio ${medianRatio.toFixed(2)}.`,
+      `RSS growth per upload, in order: ${uploads.map((u) => `+${fmt(u.growth / MiB, 1)}`).join(', ')} MiB ` +
+        `(RSS before the first: ${fmt((uploads[0]?.before ?? NaN) / MiB)} MiB).`,
+      '',
+      `Download ratios in brackets: against the baseline reading 256 KiB at a time, as Hearth does. ` +
+        `Median single-download ratio ${medianRatio.toFixed(2)}. RSS growth during the downloads ` +
+        `(peak − before): baseline process ${fmt(Math.max(runs.baseline.growth, runs.baseline256.growth) / MiB, 1)} MiB, ` +
+        `Hearth ${fmt(runs.hearth.growth / MiB, 1)} MiB. Server CPU per downloaded MiB: baseline ` +
+        `${cpuPerMiB('baseline').toFixed(2)} ms (256 KiB reads: ${cpuPerMiB('baseline256').toFixed(2)} ms), ` +
+        `Hearth ${cpuPerMiB('hearth').toFixed(2)} ms.`,
     ].join('\n');
     console.log(markdown);
     return { name: 'files', ok: true, markdown };

@@ -1,5 +1,6 @@
 // `npm run bench` runs every bench in order; `npm run bench -- health startup` runs the named ones.
-// Options: --cycles N and --seed N (crash), --runs N (startup), --seconds N and --rounds N (health, records).
+// Options: --cycles N and --seed N (crash), --runs N (startup), --seconds N (health, records), --rounds N
+// (health, records, files).
 // Every figure is a ratio against a baseline measured in the same run (see docs/BENCHMARKS.md); the
 // markdown block printed at the end can be pasted into docs/BENCHMARKS.md. Exits 1 if a bench fails
 // (an error, or the crash bench finding a lost write or a damaged database); a missed performance goal
@@ -7,6 +8,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as crash from './crash.js';
+import * as files from './files.js';
 import * as health from './health.js';
 import * as realtime from './realtime.js';
 import * as records from './records.js';
@@ -59,6 +61,11 @@ const BENCHES = {
     title: 'Realtime: 10 000 subscribers (issue 4)',
     flags: [],
     run: () => realtime.run(),
+  },
+  files: {
+    title: 'Files: 200 MiB download and upload',
+    flags: ['rounds'],
+    run: () => files.run({ rounds: int(values.rounds, 'rounds') }),
   },
   crash: {
     title: 'Crash durability: SIGKILL mid-burst',
