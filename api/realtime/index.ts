@@ -1,7 +1,7 @@
 import type { Collection } from '../collections/collection.model';
 import { ApiError } from '../core/errors';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import { readJsonBody, SUPERUSERS, type ApiApp, type AppEnv } from '../core/http';
+import { readJsonBody, SUPERUSERS, type ApiApp, type AppEnv, type AuthRecord } from '../core/http';
 import type { Deps } from '../main';
 import { presentRecords } from '../records/records.http';
 import { rowMatches } from '../records/records.query';
@@ -76,18 +76,39 @@ export function register(app: ApiApp, deps: Deps): void {
     return c.body(null, 204);
   });
 
+  // Which bound auth a client has, as a number: subscribers with the same auth snapshot and the same
+  // subscription (topic, query, headers) see an event alike, so it is judged and serialized once.
+  const authIds = new WeakMap<AuthRecord, number>();
+  let nextAuthId = 1;
+  const authKey = (auth: AuthRecord | undefined): number => {
+    if (!auth) return 0;
+    let id = authIds.get(auth);
+    if (id === undefined) authIds.set(auth, (id = nextAuthId++));
+    return id;
+  };
+
   const broadcast = (action: 'create' | 'update' | 'delete') => (event: RecordEvent) => {
     const collection = deps.collections.find(event.collectionId);
     if (!collection) return;
+    const judged = new Map<string, string | null>();
     for (const client of clients.values()) {
       for (const sub of client.subscriptions.values()) {
         if (!sub.collection || !matchesCollection(sub.collection, collection)) continue;
         if (sub.record !== '*' && sub.record !== event.row['id']) continue;
-        const request = realtimeRequest(deps, client, sub);
-        const rule = sub.record === '*' ? 'listRule' : 'viewRule';
-        if (!rowMatches(deps, collection, rule, event.row, request, sub.query.filter ?? '')) continue;
-        const [record] = presentRecords(deps, collection, [event.row], request, sub.query);
-        client.send(sub.raw, { action, record });
+        const key = `${authKey(client.auth)}\n${sub.raw}`;
+        let json = judged.get(key);
+        if (json === undefined) {
+          const request = realtimeRequest(deps, client, sub);
+          const rule = sub.record === '*' ? 'listRule' : 'viewRule';
+          json = rowMatches(deps, collection, rule, event.row, request, sub.query.filter ?? '')
+            ? JSON.stringify({
+                action,
+                record: presentRecords(deps, collection, [event.row], request, sub.query)[0],
+              })
+            : null;
+          judged.set(key, json);
+        }
+        if (json !== null) client.sendJSON(sub.raw, json);
       }
     }
   };

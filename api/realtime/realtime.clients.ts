@@ -65,12 +65,17 @@ export class RealtimeClient {
 
   /** Sends one SSE message; drops the client when it has fallen too far behind. */
   send(event: string, data: unknown): void {
+    this.sendJSON(event, JSON.stringify(data));
+  }
+
+  /** send() with the data already serialized (one event's JSON is shared by like subscribers). */
+  sendJSON(event: string, json: string): void {
     if (this.closed) return;
     if (this.#res.writableLength > MAX_BUFFERED) {
       this.close({ drop: true });
       return;
     }
-    this.#res.write(`id:${this.id}\nevent:${event}\ndata:${JSON.stringify(data)}\n\n`);
+    this.#res.write(`id:${this.id}\nevent:${event}\ndata:${json}\n\n`);
     this.lastSent = Date.now();
   }
 

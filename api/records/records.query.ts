@@ -195,6 +195,7 @@ export function rowMatches(
     if (err instanceof FilterError || (err instanceof ApiError && err.status === 403)) return false;
     throw err;
   }
+  if (!compiled && !filtered) return true; // an empty rule (or superuser) and no filter: no query
   const values = collection.fields
     .map((f) => `${params.add((row[f.name] ?? null) as SqlValue)} AS ${quoteIdent(f.name)}`)
     .join(', ');
