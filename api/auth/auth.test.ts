@@ -5,7 +5,7 @@ import type { Hearth } from '../main';
 import { getOrCreateSecret } from '../core/secrets';
 import { SetupGate } from './setup';
 import { SUPERUSERS } from '../core/http';
-import { authTokenSecret } from './record-tokens';
+import { tokenSecret } from './record-tokens';
 import { superuserCount, upsertSuperuser } from './superusers';
 import { findSuperuserByEmail } from './superusers.store';
 import { SUPERUSER, superuserHeaders, testHearth, withSuperuser } from '../testing/hearth';
@@ -34,13 +34,13 @@ async function sign(
     .sign(new TextEncoder().encode(key));
 }
 const realKey = (h: Hearth) =>
-  getOrCreateSecret(h.db, authTokenSecret(SUPERUSERS.id)) +
+  getOrCreateSecret(h.db, tokenSecret('auth', SUPERUSERS.id)) +
   findSuperuserByEmail(h.db, SUPERUSER.email)!.tokenKey;
 const forgedTokens: [string, (h: Hearth) => Promise<string>][] = [
   ['signed with the wrong key', (h) => sign(h, {}, 'not the key')],
   [
     'signed with the secret alone (no tokenKey)',
-    (h) => sign(h, {}, getOrCreateSecret(h.db, authTokenSecret(SUPERUSERS.id))),
+    (h) => sign(h, {}, getOrCreateSecret(h.db, tokenSecret('auth', SUPERUSERS.id))),
   ],
   ['that has expired', (h) => sign(h, {}, realKey(h), Math.floor(Date.now() / 1000) - 10)],
   ['of another type', (h) => sign(h, { type: 'file' }, realKey(h))],

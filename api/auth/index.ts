@@ -5,7 +5,7 @@ import type { Deps } from '../main';
 import { exportRecord } from '../records/records.export';
 import { findAllowed } from '../records/records.query';
 import { recordRequest } from '../records/records.request';
-import { authenticateToken, checkRecordPassword, issueRecordToken, type AuthRow } from './record-tokens';
+import { authenticateToken, checkRecordPassword, issueToken, type AuthRow } from './record-tokens';
 import { createSuperuser, dummyHash, PASSWORD_MIN, superuserCount, warmUpSuperuserAuth } from './superusers';
 
 /**
@@ -19,7 +19,7 @@ export function register(app: ApiApp, deps: Deps): void {
   app.use('*', async (c, next) => {
     const header = requestHeader(c, 'authorization');
     if (header) {
-      const found = await authenticateToken(deps, header.replace(/^Bearer\s+/i, ''));
+      const found = authenticateToken(deps, header.replace(/^Bearer\s+/i, ''));
       if (found) {
         c.set('auth', {
           id: found.row.id,
@@ -121,7 +121,7 @@ export function register(app: ApiApp, deps: Deps): void {
   }
 
   async function authResponse(c: ApiContext, collection: Collection, row: AuthRow): Promise<Response> {
-    const token = await issueRecordToken(deps, collection, row);
+    const token = issueToken(deps, collection, row, 'auth');
     const self = {
       id: row.id,
       collectionId: collection.id,

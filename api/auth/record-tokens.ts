@@ -5,7 +5,7 @@ import { getOrCreateSecret } from '../core/secrets';
 import { quoteIdent } from '../lib/sql';
 import { findRow, statement } from '../records/records.store';
 import { verifyPassword } from './password';
-import { peekAuthToken, signAuthToken, verifyAuthToken } from './tokens';
+import { peekToken, signToken, verifyToken, type TokenClaims, type TokenType } from './tokens';
 
 /**
  * Tokens and password checks for records of any auth collection (`_superusers`, `users`, …). Each
@@ -23,9 +23,9 @@ export type AuthRow = Record<string, unknown> & {
   email: string;
 };
 
-/** The `_params` name of a collection's token secret. */
-export function authTokenSecret(collectionId: string): string {
-  return `authToken:${collectionId}`;
+/** The `_params` name of a collection's secret for one token type (`authToken:<collectionId>`). */
+export function tokenSecret(type: TokenType, collectionId: string): string {
+  return `${type}Token:${collectionId}`;
 }
 
 /**
@@ -47,86 +47,86 @@ function findById(db: Database, collection: Collection, id: string): AuthRow | u
   return row;
 }
 
-/** A fresh auth token for a record, valid for the collection's authToken duration unless given. */
-export function issueRecordToken(
+/** How long each token type lives, from the collection's options (PocketBase's defaults otherwise). */
+function duration(collection: Collection, type: TokenType): number {
+  const auth = collection.auth;
+  switch (type) {
+    case 'auth':
+      return auth?.authToken.duration ?? 604800;
+    case 'file':
+      return auth?.fileToken.duration ?? 180;
+    case 'verification':
+      return auth?.verificationToken.duration ?? 259200;
+    case 'passwordReset':
+      return auth?.passwordResetToken.duration ?? 1800;
+    case 'emailChange':
+      return auth?.emailChangeToken.duration ?? 1800;
+  }
+}
+
+/**
+ * A token of `type` for a record, valid for the collection's duration of that type unless given.
+ * `extra` carries the type's own claims (email, newEmail; refreshable false for impersonation).
+ */
+export function issueToken(
   deps: RecordAuthDeps,
   collection: Collection,
   row: { id: string; tokenKey: string },
-  durationSeconds = collection.auth?.authToken.duration ?? 604800,
-): Promise<string> {
-  const secret = getOrCreateSecret(deps.db, authTokenSecret(collection.id));
-  return signAuthToken(
-    { id: row.id, collectionId: collection.id },
+  type: TokenType,
+  extra: Pick<TokenClaims, 'email' | 'newEmail' | 'refreshable'> = {},
+  durationSeconds = duration(collection, type),
+): string {
+  const secret = getOrCreateSecret(deps.db, tokenSecret(type, collection.id));
+  const claims = type === 'auth' ? { refreshable: true, ...extra } : extra;
+  return signToken(
+    { id: row.id, collectionId: collection.id, type, ...claims },
     { secret, tokenKey: row.tokenKey },
     durationSeconds,
   );
 }
 
-/** The `_params` name of a collection's file token secret (apart from the auth one, as PocketBase). */
-function fileTokenSecret(collectionId: string): string {
-  return `fileToken:${collectionId}`;
-}
-
-/** A short-lived token for protected files (collection option fileToken.duration, 180 s by default). */
-export function issueFileToken(
-  deps: RecordAuthDeps,
-  collection: Collection,
-  row: { id: string; tokenKey: string },
-): Promise<string> {
-  const secret = getOrCreateSecret(deps.db, fileTokenSecret(collection.id));
-  const duration = collection.auth?.fileToken.duration ?? 180;
-  return signAuthToken(
-    { id: row.id, collectionId: collection.id },
-    { secret, tokenKey: row.tokenKey },
-    duration,
-    'file',
-  );
-}
-
-/** The auth record a file token was issued to, or null for anything but a valid, unexpired one. */
-export async function authenticateFileToken(
+/**
+ * The record a token of `type` was issued to, with its claims; null for anything but a valid,
+ * unexpired token of that type whose record still has the tokenKey it was signed with.
+ */
+export function verifyRecordToken(
   deps: RecordAuthDeps,
   token: string,
-): Promise<{ collection: Collection; row: AuthRow } | null> {
-  const claims = peekAuthToken(token, 'file');
-  if (!claims) return null;
-  const collection = deps.collections.find(claims.collectionId);
-  if (collection?.type !== 'auth' || collection.id !== claims.collectionId) return null;
-  const row = findById(deps.db, collection, claims.id);
+  type: TokenType,
+): { collection: Collection; row: AuthRow; claims: TokenClaims } | null {
+  const peeked = peekToken(token, type);
+  if (!peeked) return null;
+  const collection = deps.collections.find(peeked.collectionId);
+  if (collection?.type !== 'auth' || collection.id !== peeked.collectionId) return null;
+  const row = findById(deps.db, collection, peeked.id);
   if (!row) return null;
-  const secret = getOrCreateSecret(deps.db, fileTokenSecret(collection.id));
-  const exp = await verifyAuthToken(token, { secret, tokenKey: row.tokenKey }, 'file');
-  return exp === null ? null : { collection, row };
+  const secret = getOrCreateSecret(deps.db, tokenSecret(type, collection.id));
+  const claims = verifyToken(token, { secret, tokenKey: row.tokenKey }, type);
+  return claims ? { collection, row, claims } : null;
 }
 
-/** The auth record a token belongs to, or null for anything that is not a valid, current token. */
-export async function authenticateToken(
+/** The auth record an auth token belongs to, or null for anything that is not a valid, current one. */
+export function authenticateToken(
   deps: RecordAuthDeps,
   token: string,
-): Promise<{ collection: Collection; row: AuthRow } | null> {
+): { collection: Collection; row: AuthRow; claims: TokenClaims } | null {
   let verified = verifiedByDb.get(deps.db);
   if (!verified) verifiedByDb.set(deps.db, (verified = new Map()));
   const known = verified.get(token);
-  if (known && known.exp > Date.now() / 1000) {
+  if (known && known.claims.exp > Date.now() / 1000) {
     // Checked before with this tokenKey: still valid while the record keeps that key.
-    const collection = deps.collections.find(known.collectionId);
-    const row = collection?.type === 'auth' ? findById(deps.db, collection, known.id) : undefined;
-    if (collection && row && row.tokenKey === known.tokenKey) return { collection, row };
+    const collection = deps.collections.find(known.claims.collectionId);
+    const row = collection?.type === 'auth' ? findById(deps.db, collection, known.claims.id) : undefined;
+    if (collection && row && row.tokenKey === known.tokenKey)
+      return { collection, row, claims: known.claims };
     verified.delete(token);
     return null;
   }
-  const claims = peekAuthToken(token);
-  if (!claims) return null;
-  const collection = deps.collections.find(claims.collectionId);
-  if (collection?.type !== 'auth' || collection.id !== claims.collectionId) return null;
-  const row = findById(deps.db, collection, claims.id);
-  if (!row) return null;
-  const secret = getOrCreateSecret(deps.db, authTokenSecret(collection.id));
-  const exp = await verifyAuthToken(token, { secret, tokenKey: row.tokenKey });
-  if (exp === null) return null;
+  const found = verifyRecordToken(deps, token, 'auth');
+  if (!found) return null;
   if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value!);
-  verified.set(token, { collectionId: collection.id, id: row.id, tokenKey: row.tokenKey, exp });
-  return { collection, row };
+  verified.set(token, { tokenKey: found.row.tokenKey, claims: found.claims });
+  return found;
 }
 
 /**
@@ -135,10 +135,7 @@ export async function authenticateToken(
  * keeps that tokenKey (a password or email change rotates it) and the token has not expired.
  * Bounded; the oldest entry goes first.
  */
-const verifiedByDb = new WeakMap<
-  Database,
-  Map<string, { collectionId: string; id: string; tokenKey: string; exp: number }>
->();
+const verifiedByDb = new WeakMap<Database, Map<string, { tokenKey: string; claims: TokenClaims }>>();
 const VERIFIED_MAX = 10_000;
 
 /**

@@ -1,21 +1,36 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * Auth tokens as PocketBase makes them: HS256 JWTs (RFC 7519) with `id`, `collectionId`,
- * `type: "auth"`, `refreshable` and `exp`, signed with the collection's secret joined to the record's
- * `tokenKey`. Rotating `tokenKey` (password or email change) therefore invalidates every older token.
+ * Tokens as PocketBase makes them: HS256 JWTs (RFC 7519) with `id`, `collectionId`, `type`, `exp`
+ * (and `refreshable` for auth tokens), signed with the collection's secret for that type joined to
+ * the record's `tokenKey`. Rotating `tokenKey` (password or email change) therefore invalidates every
+ * older token of every type.
  *
  * Signed and checked with node:crypto directly: every authenticated request verifies one, and a
  * general JOSE library (importing the key, checking every header option) cost about 6 % of a list
  * request's time (docs/BENCHMARKS.md). Only HS256 is ever accepted.
  */
-export interface AuthTokenClaims {
+
+/**
+ * What a token is for. `auth` signs a client in; the others are one-purpose: `file` opens protected
+ * files, `verification`, `passwordReset` and `emailChange` travel in mails. Each type has its own
+ * secret per collection, so a token of one type never passes as another.
+ */
+export type TokenType = 'auth' | 'file' | 'verification' | 'passwordReset' | 'emailChange';
+
+export interface TokenClaims {
   id: string;
   collectionId: string;
+  type: TokenType;
+  /** Seconds since the epoch. */
+  exp: number;
+  /** `auth` tokens: false for impersonation tokens, which auth-refresh refuses. */
+  refreshable?: boolean;
+  /** `verification`, `passwordReset`, `emailChange`: the address the token was made for. */
+  email?: string;
+  /** `emailChange`: the address to change to. */
+  newEmail?: string;
 }
-
-/** `auth` tokens sign a client in; short-lived `file` tokens open protected files (POST /api/files/token). */
-export type TokenType = 'auth' | 'file';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
@@ -26,22 +41,16 @@ function hmac(key: { secret: string; tokenKey: string }, data: string): Buffer {
     .digest();
 }
 
-export function signAuthToken(
-  claims: AuthTokenClaims,
+export function signToken(
+  claims: Omit<TokenClaims, 'exp'>,
   key: { secret: string; tokenKey: string },
   durationSeconds: number,
-  type: TokenType = 'auth',
-): Promise<string> {
-  const exp = Math.floor(Date.now() / 1000) + durationSeconds;
+): string {
   const payload = Buffer.from(
-    JSON.stringify(
-      type === 'auth'
-        ? { id: claims.id, collectionId: claims.collectionId, type, refreshable: true, exp }
-        : { id: claims.id, collectionId: claims.collectionId, type, exp },
-    ),
+    JSON.stringify({ ...claims, exp: Math.floor(Date.now() / 1000) + durationSeconds }),
   ).toString('base64url');
   const unsigned = `${HEADER}.${payload}`;
-  return Promise.resolve(`${unsigned}.${hmac(key, unsigned).toString('base64url')}`);
+  return `${unsigned}.${hmac(key, unsigned).toString('base64url')}`;
 }
 
 interface Parsed {
@@ -73,28 +82,34 @@ function parse(token: string): Parsed | null {
   }
 }
 
-/** The unverified claims, to find the record whose key verifies the token; null if malformed. */
-export function peekAuthToken(token: string, type: TokenType = 'auth'): AuthTokenClaims | null {
-  const parsed = parse(token);
-  if (!parsed || parsed.payload['type'] !== type) return null;
-  const { id, collectionId } = parsed.payload;
-  return typeof id === 'string' && typeof collectionId === 'string' ? { id, collectionId } : null;
+function claimsOf(payload: Record<string, unknown>, type: TokenType): TokenClaims | null {
+  const { id, collectionId, exp } = payload;
+  if (payload['type'] !== type || typeof id !== 'string' || typeof collectionId !== 'string') return null;
+  if (typeof exp !== 'number') return null;
+  for (const key of ['email', 'newEmail'] as const) {
+    if (payload[key] !== undefined && typeof payload[key] !== 'string') return null;
+  }
+  return payload as unknown as TokenClaims;
 }
 
-/** The expiry (seconds) of an unexpired HS256 auth token signed with this key; null for any other. */
-export function verifyAuthToken(
+/** The unverified claims of a token of `type`, to find the record whose key verifies it; null if malformed. */
+export function peekToken(token: string, type: TokenType): TokenClaims | null {
+  const parsed = parse(token);
+  return parsed ? claimsOf(parsed.payload, type) : null;
+}
+
+/** The claims of an unexpired HS256 token of `type` signed with this key; null for any other. */
+export function verifyToken(
   token: string,
   key: { secret: string; tokenKey: string },
-  type: TokenType = 'auth',
-): Promise<number | null> {
+  type: TokenType,
+): TokenClaims | null {
   const parsed = parse(token);
-  if (!parsed || parsed.header['alg'] !== 'HS256' || parsed.payload['type'] !== type) {
-    return Promise.resolve(null);
-  }
+  if (!parsed || parsed.header['alg'] !== 'HS256') return null;
+  const claims = claimsOf(parsed.payload, type);
+  if (!claims) return null;
   const expected = hmac(key, parsed.unsigned);
-  if (parsed.signature.length !== expected.length || !timingSafeEqual(parsed.signature, expected)) {
-    return Promise.resolve(null);
-  }
-  const exp = parsed.payload['exp'];
-  return Promise.resolve(typeof exp === 'number' && exp > Date.now() / 1000 ? exp : null);
+  if (parsed.signature.length !== expected.length || !timingSafeEqual(parsed.signature, expected))
+    return null;
+  return claims.exp > Date.now() / 1000 ? claims : null;
 }

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { authenticateFileToken, issueFileToken } from '../auth/record-tokens';
+import { issueToken, verifyRecordToken } from '../auth/record-tokens';
 import { isMultiple, type Collection, type FileField } from '../collections/collection.model';
 import { ApiError } from '../core/errors';
 import { requestHeader, SUPERUSERS, type ApiApp, type ApiContext } from '../core/http';
@@ -27,10 +27,12 @@ export function register(app: ApiApp, deps: Deps): void {
     const auth = c.get('auth');
     const collection = auth ? deps.collections.find(auth.collectionId) : undefined;
     if (!auth || !collection) throw ApiError.unauthorized('Missing auth context.');
-    const token = await issueFileToken(deps, collection, {
-      id: auth.id,
-      tokenKey: String(auth.row['tokenKey'] ?? ''),
-    });
+    const token = issueToken(
+      deps,
+      collection,
+      { id: auth.id, tokenKey: String(auth.row['tokenKey'] ?? '') },
+      'file',
+    );
     return c.json({ token });
   });
 
@@ -81,7 +83,7 @@ function fileFieldHolding(collection: Collection, row: Row, name: string): FileF
 async function checkProtected(deps: Deps, c: ApiContext, collection: Collection, id: string): Promise<void> {
   const denied = ApiError.forbidden('Insufficient permissions to access the file resource.');
   const token = c.req.query('token')?.trim() ?? '';
-  const owner = token ? await authenticateFileToken(deps, token) : null;
+  const owner = token ? verifyRecordToken(deps, token, 'file') : null;
   const request = recordRequest(c, deps.collections, {}, 'protectedFile');
   request.isSuperuser = owner?.collection.id === SUPERUSERS.id;
   request.info.auth = owner ? { collection: owner.collection, record: owner.row } : null;

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { issueRecordToken } from '../auth/record-tokens';
+import { issueToken } from '../auth/record-tokens';
 import { upsertSuperuser } from '../auth/superusers';
 import { findSuperuserByEmail } from '../auth/superusers.store';
 import { silentLogger } from '../core/logger';
@@ -80,7 +80,7 @@ export async function recordHeaders(
   const row = hearth.db.sql.prepare(`SELECT id, tokenKey FROM "${collection.name}" WHERE id = ?`).get(id) as
     { id: string; tokenKey: string } | undefined;
   if (!row) throw new Error(`no record ${id} in ${collectionName}`);
-  return { Authorization: await issueRecordToken(hearth, collection, row) };
+  return { Authorization: issueToken(hearth, collection, row, 'auth') };
 }
 
 /** What the services see for a superuser request (fixtures create data through the same code as the API). */
