@@ -15,6 +15,8 @@ import { SettingsStore } from './core/settings';
 import { register as registerFiles } from './files';
 import { FileStorage } from './files/files.storage';
 import { register as registerHealth } from './health';
+import { register as registerMail } from './mail';
+import { register as registerRateLimits } from './ratelimit';
 import { register as registerRealtime } from './realtime';
 import { register as registerRecords } from './records';
 import { register as registerSettings } from './settings';
@@ -94,9 +96,11 @@ export function createHearth(
     maxBodySize: () => settings.get('http.maxBodySize'),
     uploadPaths: [/^\/api\/collections\/[^/]+\/records(?:\/[^/]+)?\/?$/, /^\/api\/batch\/?$/],
   });
+  registerRateLimits(api, deps); // before every route (it checks the token itself)
   registerAuth(api, deps);
   registerHealth(api);
   registerSettings(api, deps);
+  registerMail(api, deps);
   registerCollections(api, deps);
   registerRecords(api, deps);
   registerRealtime(api, deps);

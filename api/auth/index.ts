@@ -1,11 +1,12 @@
 import type { Collection } from '../collections/collection.model';
 import { ApiError, fieldError } from '../core/errors';
-import { SUPERUSERS, readJsonBody, requestHeader, type ApiApp, type ApiContext } from '../core/http';
+import { SUPERUSERS, readJsonBody, requestHeader, type ApiApp } from '../core/http';
 import type { Deps } from '../main';
-import { exportRecord } from '../records/records.export';
-import { findAllowed } from '../records/records.query';
-import { recordRequest } from '../records/records.request';
-import { authenticateToken, checkRecordPassword, issueToken, type AuthRow } from './record-tokens';
+import { findRow, updateRow } from '../records/records.store';
+import { registerAccounts } from './accounts';
+import { authCollection, authResponse, checkAuthRule } from './auth.http';
+import { hashPassword, needsRehash } from './password';
+import { authenticateToken, checkRecordPassword, type AuthRow } from './record-tokens';
 import { createSuperuser, dummyHash, PASSWORD_MIN, superuserCount, warmUpSuperuserAuth } from './superusers';
 
 /**
@@ -27,21 +28,15 @@ export function register(app: ApiApp, deps: Deps): void {
           collectionName: found.collection.name,
           email: found.row.email,
           row: found.row,
+          refreshable: found.claims.refreshable === true,
         });
       }
     }
     await next();
   });
 
-  const authCollection = (c: ApiContext): Collection => {
-    const collection = deps.collections.find(c.req.param('collection') ?? '');
-    if (!collection) throw ApiError.notFound('Missing collection context.');
-    if (collection.type !== 'auth') throw ApiError.badRequest('The collection is not an auth collection.');
-    return collection;
-  };
-
   app.post('/api/collections/:collection/auth-with-password', async (c) => {
-    const collection = authCollection(c);
+    const collection = authCollection(deps, c);
     if (collection.auth && !collection.auth.passwordAuth.enabled) {
       throw ApiError.forbidden('The collection is not configured to allow password authentication.');
     }
@@ -63,20 +58,24 @@ export function register(app: ApiApp, deps: Deps): void {
       dummyHash,
     );
     if (!row) throw ApiError.badRequest('Failed to authenticate.');
-    checkAuthRule(c, collection, row);
-    return authResponse(c, collection, row);
+    checkAuthRule(deps, c, collection, row);
+    if (needsRehash(row.password)) await rehash(deps, collection, row, password as string);
+    return authResponse(deps, c, collection, row);
   });
 
   app.post('/api/collections/:collection/auth-refresh', async (c) => {
-    const collection = authCollection(c);
+    const collection = authCollection(deps, c);
     const auth = c.get('auth');
     if (!auth) throw ApiError.unauthorized('The request requires valid record authorization token.');
     if (auth.collectionId !== collection.id) {
       throw ApiError.forbidden('The authorized record is not allowed to perform this action.');
     }
-    checkAuthRule(c, collection, auth.row as AuthRow);
-    return authResponse(c, collection, auth.row as AuthRow);
+    if (!auth.refreshable) throw ApiError.forbidden('The current auth token is not refreshable.');
+    checkAuthRule(deps, c, collection, auth.row as AuthRow);
+    return authResponse(deps, c, collection, auth.row as AuthRow);
   });
+
+  registerAccounts(app, deps);
 
   // First-run setup: the gate exists only when there was no superuser at start.
   const gate = deps.setupGate;
@@ -98,39 +97,19 @@ export function register(app: ApiApp, deps: Deps): void {
     }
     const created = await createSuperuser(deps, body, { onlyFirst: true });
     const collection = deps.collections.find(SUPERUSERS.id)!;
-    return authResponse(c, collection, created as unknown as AuthRow);
+    return authResponse(deps, c, collection, created as unknown as AuthRow);
   });
+}
 
-  /**
-   * The collection's authRule, checked against the record that just proved its password, with itself
-   * as `@request.auth` (e.g. `verified = true`); null locks sign-in to nobody.
-   */
-  function checkAuthRule(c: ApiContext, collection: Collection, row: AuthRow): void {
-    const request = recordRequest(c, deps.collections);
-    request.info.auth = { collection, record: row };
-    request.isSuperuser = false;
-    let allowed: boolean;
-    try {
-      allowed = findAllowed(deps, collection, 'authRule', row.id, request) !== undefined;
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 403) throw err;
-      allowed = false;
+/**
+ * Replaces a hash from elsewhere (PocketBase's bcrypt) with argon2id once its password proved right.
+ * The tokenKey stays: the password did not change, so no session ends.
+ */
+async function rehash(deps: Deps, collection: Collection, row: AuthRow, password: string): Promise<void> {
+  const hash = await hashPassword(password);
+  deps.db.transaction(() => {
+    if (findRow(deps.db, collection, row.id)?.['password'] === row.password) {
+      updateRow(deps.db, collection, row.id, { password: hash });
     }
-    if (!allowed)
-      throw ApiError.forbidden("The record doesn't satisfy the collection requirements to authenticate.");
-  }
-
-  async function authResponse(c: ApiContext, collection: Collection, row: AuthRow): Promise<Response> {
-    const token = issueToken(deps, collection, row, 'auth');
-    const self = {
-      id: row.id,
-      collectionId: collection.id,
-      collectionName: collection.name,
-      email: row.email,
-      row,
-    };
-    const request = recordRequest(c, deps.collections);
-    request.info.auth = { collection, record: self.row };
-    return c.json({ token, record: exportRecord(collection, row, request) });
-  }
+  });
 }

@@ -26,8 +26,15 @@ function configGet(key: string | undefined, opts: { dir?: string; json?: boolean
   return withStores(
     opts.dir,
     ({ settings }) => {
+      // Secrets (smtp.password) print as "" with a note saying whether one is set, never their value.
       if (key !== undefined) {
-        process.stdout.write(`${JSON.stringify(settings.get(key as never))}\n`);
+        const value = settings.get(key as never);
+        if (settings.isSecret(key)) {
+          process.stdout.write('""\n');
+          process.stderr.write(`${key} is secret and never printed (${secretState(value !== '')}).\n`);
+          return;
+        }
+        process.stdout.write(`${JSON.stringify(value)}\n`);
         return;
       }
       const all = settings.describe();
@@ -39,7 +46,7 @@ function configGet(key: string | undefined, opts: { dir?: string; json?: boolean
       }
       const width = Math.max(...all.map((s) => s.key.length));
       for (const s of all) {
-        const note = s.changed ? '' : '  (default)';
+        const note = s.secret ? `  (secret, ${secretState(s.changed)})` : s.changed ? '' : '  (default)';
         process.stdout.write(`${s.key.padEnd(width)}  ${JSON.stringify(s.value)}${note}\n`);
       }
     },
@@ -52,6 +59,12 @@ function configSet(key: string, value: string, opts: { dir?: string }): Promise<
   const parsed = parseSettingText(settingDefs, key, value);
   return withStores(opts.dir, ({ settings }) => {
     settings.set({ [key]: parsed });
-    process.stdout.write(`${key} = ${JSON.stringify(settings.get(key as never))}\n`);
+    const stored = settings.get(key as never);
+    const shown = settings.isSecret(key) ? `(secret, ${secretState(stored !== '')})` : JSON.stringify(stored);
+    process.stdout.write(`${key} = ${shown}\n`);
   });
+}
+
+function secretState(set: boolean): string {
+  return set ? 'set' : 'not set';
 }

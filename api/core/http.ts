@@ -13,6 +13,8 @@ export interface AuthRecord {
   email: string;
   /** The record's stored column values, for `@request.auth.*` in rules. */
   row: Record<string, unknown>;
+  /** False for tokens auth-refresh must not renew (impersonation). */
+  refreshable: boolean;
 }
 
 /**

@@ -132,6 +132,31 @@ describe('SettingsStore', () => {
     expect(events).toHaveLength(1);
   });
 
+  test('a secret is left out of redacted() and blanked in describe(), which still tells whether it is set', () => {
+    const withSecret = defineSettings({
+      ...defs,
+      'smtp.password': { schema: z.string(), default: '', secret: true, description: 'pw' },
+    });
+    const secrets = new SettingsStore(db, withSecret, bus);
+    const info = () => secrets.describe().find((d) => d.key === 'smtp.password');
+    expect(info()).toMatchObject({ value: '', secret: true, changed: false });
+    secrets.set({ 'smtp.password': 'hunter2' });
+    expect(secrets.get('smtp.password')).toBe('hunter2');
+    expect(secrets.all()['smtp.password']).toBe('hunter2');
+    expect(secrets.redacted()).not.toHaveProperty('smtp.password');
+    expect(secrets.redacted()).toMatchObject({ 'meta.appName': 'Hearth' });
+    expect(info()).toMatchObject({ value: '', secret: true, changed: true });
+    expect(JSON.stringify(secrets.describe())).not.toContain('hunter2');
+    expect(secrets.isSecret('smtp.password')).toBe(true);
+    expect(secrets.isSecret('meta.appName')).toBe(false);
+  });
+
+  test('a secret must default to the empty string', () => {
+    expect(() =>
+      defineSettings({ pw: { schema: z.string(), default: 'changeme', secret: true, description: '' } }),
+    ).toThrow(/must default to ''/);
+  });
+
   test('a default that fails its own schema is caught at definition', () => {
     expect(() => defineSettings({ bad: { schema: z.number().min(1), default: 0, description: '' } })).toThrow(
       /Default/,

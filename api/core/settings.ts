@@ -14,6 +14,12 @@ export interface SettingDef<T> {
   schema: z.ZodType<T>;
   default: T;
   description: string;
+  /**
+   * A password or key: never sent by GET /api/settings (left out, as PocketBase leaves out
+   * `smtp.password`) nor printed by `hearth config get`. A PATCH that sends '' keeps the stored one,
+   * so a form that shows an empty box never wipes it. Its default must be ''.
+   */
+  secret?: boolean;
 }
 
 // `any` is confined to the constraint: each concrete definition keeps its own value type.
@@ -28,6 +34,7 @@ export function defineSettings<D extends SettingDefs>(defs: D): D {
   for (const [key, def] of Object.entries(defs)) {
     if (!def.schema.safeParse(def.default).success)
       throw new Error(`Default of setting ${key} fails its own schema`);
+    if (def.secret && def.default !== '') throw new Error(`Secret setting ${key} must default to ''`);
   }
   return defs;
 }
@@ -49,6 +56,8 @@ export interface SettingInfo {
   default: unknown;
   description: string;
   changed: boolean;
+  /** A secret's value is '' here whatever is stored; `changed` tells whether one is set. */
+  secret: boolean;
 }
 
 export class SettingsStore<D extends SettingDefs> {
@@ -75,20 +84,36 @@ export class SettingsStore<D extends SettingDefs> {
     return (this.#cache.has(key) ? this.#cache.get(key) : def.default) as SettingValues<D>[K];
   }
 
+  /** Every value, secrets included: for the server's own use, never for a response. */
   all(): SettingValues<D> {
     return Object.fromEntries(this.keys().map((k) => [k, this.get(k)])) as SettingValues<D>;
   }
 
+  /** Every value except the secrets (left out, not blanked): what may be shown or sent. */
+  redacted(): Partial<SettingValues<D>> {
+    return Object.fromEntries(
+      this.keys()
+        .filter((k) => !this.isSecret(k))
+        .map((k) => [k, this.get(k)]),
+    ) as Partial<SettingValues<D>>;
+  }
+
+  isSecret(key: string): boolean {
+    return this.#def(key).secret === true;
+  }
+
   describe(): SettingInfo[] {
+    this.#refresh();
     return this.keys().map((key) => {
       const def = this.#def(key);
-      const value: unknown = this.get(key);
+      const secret = def.secret === true;
       return {
         key,
-        value,
+        value: secret ? '' : (this.get(key) as unknown),
         default: def.default,
         description: def.description,
         changed: this.#cache.has(key),
+        secret,
       };
     });
   }

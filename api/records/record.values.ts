@@ -139,6 +139,10 @@ const err = (code: string, message: string, params?: Record<string, unknown>): F
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+export function isEmail(text: string): boolean {
+  return text.length <= 255 && EMAIL.test(text);
+}
+
 function domainOf(v: string): string {
   return v.slice(v.lastIndexOf('@') + 1).toLowerCase();
 }
@@ -219,8 +223,7 @@ export function validateValue(field: Field, v: Stored): FieldError | null {
     }
     case 'email': {
       const text = String(v);
-      if (text.length > 255 || !EMAIL.test(text))
-        return err('validation_is_email', 'Must be a valid email address.');
+      if (!isEmail(text)) return err('validation_is_email', 'Must be a valid email address.');
       return checkDomains(domainOf(text), field, 'validation_email_domain_not_allowed');
     }
     case 'url': {

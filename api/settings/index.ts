@@ -6,18 +6,24 @@ import type { Deps } from '../main';
 /**
  * GET|PATCH /api/settings (superusers), in PocketBase's nested shape: the store's dotted keys
  * (`meta.appName`) become `{ "meta": { "appName": … } }`. PATCH takes any part of that shape,
- * validates all of it and writes all or nothing.
+ * validates all of it and writes all or nothing. Secrets (`smtp.password`) are left out of every
+ * answer, as PocketBase leaves them out; a PATCH that sends '' for one keeps the stored value, so
+ * sending back what GET returned, or a form with an untouched password box, never wipes it.
  */
 export function register(app: ApiApp, deps: Deps): void {
   app.get('/api/settings', (c) => {
     requireSuperuser(c);
-    return c.json(nest(deps.settings.all()));
+    return c.json(nest(deps.settings.redacted()));
   });
 
   app.patch('/api/settings', async (c) => {
     requireSuperuser(c);
     const { values, errors } = flatten(await readJsonBody(c), new Set(deps.settings.keys()));
     for (const [key, value] of Object.entries(values)) {
+      if (value === '' && deps.settings.isSecret(key)) {
+        delete values[key];
+        continue;
+      }
       try {
         values[key] = deps.settings.validate(key, value);
       } catch (err) {
@@ -32,7 +38,7 @@ export function register(app: ApiApp, deps: Deps): void {
     }
     if (Object.keys(errors).length > 0) throw ApiError.badRequest('Failed to update the settings.', errors);
     deps.settings.set(values);
-    return c.json(nest(deps.settings.all()));
+    return c.json(nest(deps.settings.redacted()));
   });
 }
 

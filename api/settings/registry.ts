@@ -1,8 +1,10 @@
 import { coreSettings } from '../core/settings.defs';
 import type { SettingsStore } from '../core/settings';
+import { mailSettings } from '../mail/settings.defs';
+import { rateLimitSettings } from '../ratelimit/settings.defs';
 import { recordSettings } from '../records/settings.defs';
 
 /** Every capability's settings, as one store sees them. A capability adds its defs here. */
-export const settingDefs = { ...coreSettings, ...recordSettings };
+export const settingDefs = { ...coreSettings, ...recordSettings, ...mailSettings, ...rateLimitSettings };
 
 export type HearthSettings = SettingsStore<typeof settingDefs>;
