@@ -263,6 +263,17 @@ export function registerAccounts(app: ApiApp, deps: Deps): void {
     return authResponse(deps, c, collection, current);
   });
 
+  // Hearth's own: end every session of the signed-in account (the one making the request too) by
+  // rotating its tokenKey, which also voids mailed tokens. PocketBase has no such endpoint.
+  app.post('/api/hearth/sign-out-everywhere', (c) => {
+    const auth = c.get('auth');
+    const collection = auth && deps.collections.find(auth.collectionId);
+    if (!auth || !collection)
+      throw ApiError.unauthorized('The request requires valid record authorization token.');
+    saveAuth(deps, collection, auth.id, { tokenKey: newTokenKey() });
+    return c.body(null, 204);
+  });
+
   // Impersonation ---------------------------------------------------------------------------
 
   app.post(`${base}/impersonate/:id`, async (c) => {

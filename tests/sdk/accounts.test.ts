@@ -292,6 +292,19 @@ describe('sessions and hashes', () => {
     expect((await failure(s.newClient(token).collection('users').authRefresh())).status).toBe(401);
   });
 
+  test('sign out everywhere ends every session of the account, the current one too', async () => {
+    const { client, token, email } = await newUser();
+    const other = await s.newClient().collection('users').authWithPassword(email, PASSWORD);
+    await client.send('/api/hearth/sign-out-everywhere', { method: 'POST' });
+    for (const old of [token, other.token]) {
+      expect((await failure(s.newClient(old).collection('users').authRefresh())).status).toBe(401);
+    }
+    expect(
+      (await failure(s.newClient().send('/api/hearth/sign-out-everywhere', { method: 'POST' }))).status,
+    ).toBe(401);
+    await s.newClient().collection('users').authWithPassword(email, PASSWORD);
+  });
+
   test('an account imported with a bcrypt hash signs in, and its hash becomes argon2id', async () => {
     const { record } = await newUser();
     const email = record['email'] as string;
