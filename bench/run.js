@@ -1,12 +1,13 @@
 // `npm run bench` runs every bench in order; `npm run bench -- health startup` runs the named ones.
-// Options: --cycles N and --seed N (crash), --runs N (startup), --seconds N (health, records), --rounds N
-// (health, records, files).
+// Options: --cycles N and --seed N (crash), --runs N (startup), --seconds N (health, records, auth), --rounds N
+// (health, records, files, auth).
 // Every figure is a ratio against a baseline measured in the same run (see docs/BENCHMARKS.md); the
 // markdown block printed at the end can be pasted into docs/BENCHMARKS.md. Exits 1 if a bench fails
 // (an error, or the crash bench finding a lost write or a damaged database); a missed performance goal
 // is reported, not an exit code.
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import * as auth from './auth.js';
 import * as crash from './crash.js';
 import * as files from './files.js';
 import * as health from './health.js';
@@ -61,6 +62,11 @@ const BENCHES = {
     title: 'Realtime: 10 000 subscribers (issue 4)',
     flags: [],
     run: () => realtime.run(),
+  },
+  auth: {
+    title: 'Accounts: auth-refresh and password sign-ins (issue 5)',
+    flags: ['seconds', 'rounds'],
+    run: () => auth.run({ seconds: int(values.seconds, 'seconds'), rounds: int(values.rounds, 'rounds') }),
   },
   files: {
     title: 'Files: 200 MiB download and upload',
