@@ -7,6 +7,7 @@ import { registerAccounts } from './accounts';
 import { authCollection, authResponse, checkAuthRule } from './auth.http';
 import { hashPassword, needsRehash } from './password';
 import { authenticateToken, checkRecordPassword, type AuthRow } from './record-tokens';
+import { registerSiwe } from './siwe';
 import { createSuperuser, dummyHash, PASSWORD_MIN, superuserCount, warmUpSuperuserAuth } from './superusers';
 
 /**
@@ -76,6 +77,7 @@ export function register(app: ApiApp, deps: Deps): void {
   });
 
   registerAccounts(app, deps);
+  registerSiwe(app, deps);
 
   // First-run setup: the gate exists only when there was no superuser at start.
   const gate = deps.setupGate;

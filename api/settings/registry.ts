@@ -1,3 +1,4 @@
+import { authSettings } from '../auth/settings.defs';
 import { coreSettings } from '../core/settings.defs';
 import type { SettingsStore } from '../core/settings';
 import { mailSettings } from '../mail/settings.defs';
@@ -5,6 +6,12 @@ import { rateLimitSettings } from '../ratelimit/settings.defs';
 import { recordSettings } from '../records/settings.defs';
 
 /** Every capability's settings, as one store sees them. A capability adds its defs here. */
-export const settingDefs = { ...coreSettings, ...recordSettings, ...mailSettings, ...rateLimitSettings };
+export const settingDefs = {
+  ...coreSettings,
+  ...authSettings,
+  ...recordSettings,
+  ...mailSettings,
+  ...rateLimitSettings,
+};
 
 export type HearthSettings = SettingsStore<typeof settingDefs>;
