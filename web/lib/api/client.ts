@@ -26,6 +26,8 @@ export interface ShownError {
 export function describeError(err: unknown, t: Translate): ShownError {
   if (!(err instanceof ClientResponseError)) return { message: t('errors.generic'), fields: {} };
   if (err.status === 0) return { message: t('errors.network'), fields: {} };
+  // The rate limit (`Too Many Requests.`) deserves words a person understands, in their language.
+  if (err.status === 429) return { message: t('errors.tooManyRequests'), fields: {} };
   const fields: Record<string, string> = {};
   const data = (err.response['data'] ?? {}) as Record<
     string,
@@ -37,5 +39,7 @@ export function describeError(err: unknown, t: Translate): ShownError {
       ? t(`errors.${e.code}`, { ...(e.params ?? {}), defaultValue: e.message ?? t('errors.generic') })
       : (e.message ?? t('errors.generic'));
   }
+  // The server's sentence for a 400 with field errors is English and says nothing the fields don't.
+  if (Object.keys(fields).length > 0) return { message: t('errors.checkFields'), fields };
   return { message: err.message || t('errors.generic'), fields };
 }
