@@ -11,6 +11,7 @@ import { isEmail, validateValue } from '../records/record.values';
 import type { RecordEvent } from '../records/records.service';
 import { deleteRow, findRow, insertRow, statement, updateRow, type Row } from '../records/records.store';
 import { authCollection, authResponse, checkAuthRule } from './auth.http';
+import { oauth2Methods } from './oauth2';
 import { hashPassword, verifyPassword } from './password';
 import { issueToken, verifyRecordToken, type AuthRow } from './record-tokens';
 import { newTokenKey } from './superusers.store';
@@ -28,20 +29,21 @@ export function registerAccounts(app: ApiApp, deps: Deps): void {
   /** Failed OTP attempts per record (PocketBase: 5 per 3 minutes), against guessing the digits. */
   const otpAttempts = new ExpiringCounter();
 
-  app.get(`${base}/auth-methods`, (c) => {
+  app.get(`${base}/auth-methods`, async (c) => {
     const collection = authCollection(deps, c);
     const auth = collection.auth!;
+    const oauth2 = await oauth2Methods(deps, collection);
     const password = {
       enabled: auth.passwordAuth.enabled,
       identityFields: auth.passwordAuth.enabled ? auth.passwordAuth.identityFields : [],
     };
     return c.json({
       password,
-      oauth2: { enabled: false, providers: [] },
+      oauth2,
       mfa: { enabled: auth.mfa.enabled, duration: auth.mfa.enabled ? auth.mfa.duration : 0 },
       otp: { enabled: auth.otp.enabled, duration: auth.otp.enabled ? auth.otp.duration : 0 },
       // PocketBase's fields from before 0.23, which older SDKs read.
-      authProviders: [],
+      authProviders: oauth2.providers,
       usernamePassword: password.enabled && password.identityFields.includes('username'),
       emailPassword: password.enabled && password.identityFields.includes('email'),
     });
@@ -194,6 +196,10 @@ export function registerAccounts(app: ApiApp, deps: Deps): void {
       throw ApiError.forbidden('The collection is not configured to allow OTP authentication.');
     }
     const email = readEmail(await readJsonBody(c), 'email');
+    // The code is hashed (the slow part) whether or not the address has an account, so the answer
+    // takes as long either way.
+    const code = Array.from({ length: options.length }, () => String(randomInt(10))).join('');
+    const hash = await hashPassword(code);
     const row = findByEmail(deps, collection, email);
     // An unknown address gets an id like any other, which simply never works.
     if (!row) return c.json({ otpId: newRecordId() });
@@ -206,10 +212,8 @@ export function registerAccounts(app: ApiApp, deps: Deps): void {
     ).all(collection.id, row.id) as string[];
     // At most 10 live codes per account: past that the newest is reused and no mail is sent.
     if (recent.length >= 10) return c.json({ otpId: recent[0] });
-    const code = Array.from({ length: options.length }, () => String(randomInt(10))).join('');
     const now = formatDateTime(new Date());
     const id = newRecordId();
-    const hash = await hashPassword(code);
     deps.db.transaction(() =>
       insertRow(deps.db, otps, {
         id,

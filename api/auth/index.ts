@@ -4,6 +4,7 @@ import { SUPERUSERS, readJsonBody, requestHeader, type ApiApp } from '../core/ht
 import type { Deps } from '../main';
 import { findRow, updateRow } from '../records/records.store';
 import { registerAccounts } from './accounts';
+import { registerOAuth2 } from './oauth2';
 import { authCollection, authResponse, checkAuthRule } from './auth.http';
 import { hashPassword, needsRehash } from './password';
 import { authenticateToken, checkRecordPassword, type AuthRow } from './record-tokens';
@@ -77,6 +78,7 @@ export function register(app: ApiApp, deps: Deps): void {
   });
 
   registerAccounts(app, deps);
+  registerOAuth2(app, deps);
   registerSiwe(app, deps);
 
   // First-run setup: the gate exists only when there was no superuser at start.

@@ -26,6 +26,7 @@ import {
  */
 export function register(app: ApiApp, deps: Deps): void {
   const clients = new Map<string, RealtimeClient>();
+  registries.set(deps, clients);
 
   app.get('/api/realtime', (c) => {
     const outgoing = (c.env as AppEnv['Bindings'] | undefined)?.outgoing;
@@ -124,6 +125,26 @@ export function register(app: ApiApp, deps: Deps): void {
     const now = Date.now();
     for (const client of clients.values()) if (now - client.lastSent > IDLE_TIMEOUT_MS) client.close();
   }, 30_000).unref();
+}
+
+/** The open clients of each running app (for sendToClient). */
+const registries = new WeakMap<Deps, Map<string, RealtimeClient>>();
+
+/**
+ * Sends one message to one client, only if it is open and subscribed to `topic` (as such, or with
+ * `?options=…`); that subscription is then removed, as PocketBase does for `@oauth2` (one redirect
+ * per sign-in). Returns whether the message went out.
+ */
+export function sendToClient(deps: Deps, clientId: string, topic: string, data: unknown): boolean {
+  const client = registries.get(deps)?.get(clientId);
+  if (!client || client.closed) return false;
+  const sub = [...client.subscriptions.values()].find(
+    (s) => s.raw === topic || s.raw.startsWith(`${topic}?`),
+  );
+  if (!sub) return false;
+  client.subscriptions.delete(sub.raw);
+  client.send(sub.raw, data);
+  return !client.closed;
 }
 
 function matchesCollection(topic: string, collection: Collection): boolean {

@@ -308,7 +308,7 @@ describe('sessions and hashes', () => {
   test('an account imported with a bcrypt hash signs in, and its hash becomes argon2id', async () => {
     const { record } = await newUser();
     const email = record['email'] as string;
-    const imported = await bcryptHash('imported-password', { cost: 10 });
+    const imported = await bcryptHash('imported-password', 10);
     s.hearth.db.sql.prepare('UPDATE users SET password = ? WHERE id = ?').run(imported, record.id);
     expect(
       (await failure(s.newClient().collection('users').authWithPassword(email, 'wrong-password'))).status,
