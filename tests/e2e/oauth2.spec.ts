@@ -101,3 +101,45 @@ test('authWithOAuth2 signs in through a popup on a local OIDC provider', async (
     await oidc.close();
   }
 });
+
+test("the sign-in dialog's provider button signs in through the popup", async ({ page, hearth, request }) => {
+  const oidc = await startOidcProvider({ redirectUris: [`${hearth.url}/api/oauth2-redirect`] });
+  try {
+    oidc.addAccount({ sub: 'grace', email: 'grace@example.com', emailVerified: true, name: 'Grace' });
+    const token = await superuserToken(hearth, request);
+    const configured = await request.patch('/api/collections/users', {
+      headers: { Authorization: token },
+      data: {
+        oauth2: {
+          enabled: true,
+          providers: [
+            {
+              name: 'oidc',
+              clientId: oidc.clientId,
+              clientSecret: oidc.clientSecret,
+              displayName: 'Local OIDC',
+              extra: { discoveryURL: oidc.issuer },
+            },
+          ],
+        },
+      },
+    });
+    expect(configured.status()).toBe(200);
+
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    const [popup] = await Promise.all([
+      page.waitForEvent('popup'),
+      page.getByRole('button', { name: 'Sign in with Local OIDC' }).click(),
+    ]);
+    await popup.waitForURL((url) => url.origin === oidc.issuer && url.pathname.startsWith('/interaction/'));
+    await popup.locator('input[name="login"]').fill('grace');
+    await popup.locator('input[name="password"]').fill('anything');
+    const closed = popup.waitForEvent('close');
+    await popup.locator('button[type="submit"]').click();
+    await closed;
+    await expect(page.getByText('Signed in as grace@example.com')).toBeVisible();
+  } finally {
+    await oidc.close();
+  }
+});
