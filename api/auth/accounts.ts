@@ -1,3 +1,4 @@
+import { SqliteError } from 'better-sqlite3';
 import { randomInt } from 'node:crypto';
 import { findField, type Collection, type PasswordField } from '../collections/collection.model';
 import { ApiError, type ErrorData } from '../core/errors';
@@ -14,6 +15,7 @@ import { authCollection, authResponse, checkAuthRule } from './auth.http';
 import { oauth2Methods } from './oauth2';
 import { hashPassword, verifyPassword } from './password';
 import { issueToken, verifyRecordToken, type AuthRow } from './record-tokens';
+import { unlinkOthers } from './identities';
 import { newTokenKey } from './superusers.store';
 
 /**
@@ -74,7 +76,7 @@ export function registerAccounts(app: ApiApp, deps: Deps): void {
         },
       });
     }
-    if (!found.row['verified']) saveAuth(deps, collection, found.row.id, { verified: 1 });
+    if (!found.row['verified']) claimByEmail(deps, collection, found.row.id);
     return c.body(null, 204);
   });
 
@@ -110,7 +112,12 @@ export function registerAccounts(app: ApiApp, deps: Deps): void {
     const changes: Row = { password: hash };
     // The mail reached the address the record still has: that proves it, as PocketBase counts it.
     if (!found.row['verified'] && found.claims.email === found.row.email) changes['verified'] = 1;
-    saveAuth(deps, collection, found.row.id, changes);
+    if (changes['verified']) {
+      deps.db.transaction(() => {
+        unlinkOthers(deps, collection, found.row.id);
+        saveAuth(deps, collection, found.row.id, changes);
+      });
+    } else saveAuth(deps, collection, found.row.id, changes);
     recentlySent.delete(`passwordReset/${collection.id}/${found.row.id}`);
     return c.body(null, 204);
   });
@@ -183,7 +190,17 @@ export function registerAccounts(app: ApiApp, deps: Deps): void {
         },
       });
     }
-    saveAuth(deps, collection, found.row.id, { email: newEmail, verified: 1 });
+    try {
+      saveAuth(deps, collection, found.row.id, { email: newEmail, verified: 1 });
+    } catch (err) {
+      // Someone took the address since the check above (the unique email index refused it).
+      if (err instanceof SqliteError && err.code.startsWith('SQLITE_CONSTRAINT')) {
+        throw invalid({
+          token: { code: 'validation_invalid_token_email', message: 'The new email address is invalid.' },
+        });
+      }
+      throw err;
+    }
     return c.body(null, 204);
   });
 
@@ -210,8 +227,9 @@ export function registerAccounts(app: ApiApp, deps: Deps): void {
       `SELECT id FROM _otps WHERE collectionRef = ? AND recordRef = ? ORDER BY created DESC`,
       true,
     ).all(collection.id, row.id) as string[];
-    // At most 10 live codes per account: past that the newest is reused and no mail is sent.
-    if (recent.length >= 10) return c.json({ otpId: recent[0] });
+    // At most 10 live codes per account: past that, an id like any other that never works (and no
+    // mail), as an unknown address gets.
+    if (recent.length >= 10) return c.json({ otpId: newRecordId() });
     const now = formatDateTime(new Date());
     const id = newRecordId();
     deps.db.transaction(() =>
@@ -245,6 +263,10 @@ export function registerAccounts(app: ApiApp, deps: Deps): void {
     if (typeof password !== 'string' || password === '' || password.length > 71)
       errors['password'] = required();
     if (Object.keys(errors).length > 0) throw invalid(errors);
+    // Five tries per code, counted by the id the client sends — real or not, so the answers never
+    // tell whether an id belongs to an account — after which the code is gone.
+    const tries = otpAttempts.add(`${collection.id}/${otpId as string}`, options.duration * 1000);
+    if (tries > 5) throw new ApiError(429, 'Too many attempts, please try again later with a new OTP.');
     const denied = ApiError.badRequest('Invalid or expired OTP.');
     const otps = otpCollection(deps);
     const otp = findRow(deps.db, otps, otpId as string);
@@ -252,16 +274,13 @@ export function registerAccounts(app: ApiApp, deps: Deps): void {
     if (Date.parse(String(otp['created'])) + options.duration * 1000 < Date.now()) throw denied;
     const row = findRow(deps.db, collection, String(otp['recordRef'])) as AuthRow | undefined;
     if (!row) throw denied;
-    if (otpAttempts.add(`${collection.id}/${row.id}`, 180_000) > 5) {
-      throw new ApiError(429, 'Too many attempts, please try again later with a new OTP.');
+    if (!(await verifyPassword(String(otp['password']), password as string))) {
+      if (tries === 5) deps.db.transaction(() => deleteRow(deps.db, otps, otpId as string));
+      throw denied;
     }
-    if (!(await verifyPassword(String(otp['password']), password as string))) throw denied;
     deps.db.transaction(() => deleteRow(deps.db, otps, otpId as string));
-    otpAttempts.delete(`${collection.id}/${row.id}`);
     const current = (
-      !row['verified'] && otp['sentTo'] === row.email
-        ? saveAuth(deps, collection, row.id, { verified: 1 })
-        : row
+      !row['verified'] && otp['sentTo'] === row.email ? claimByEmail(deps, collection, row.id) : row
     ) as AuthRow;
     checkAuthRule(deps, c, collection, current);
     return authResponse(deps, c, collection, current);
@@ -375,11 +394,29 @@ function saveAuth(deps: Deps, collection: Collection, id: string, changes: Row):
   if (!findField(collection, 'updated')) delete next['updated'];
   if (changes['password'] !== undefined || changes['email'] !== undefined) next['tokenKey'] = newTokenKey();
   return deps.db.transaction(() => {
+    // Sessions end with a new tokenKey, and so do the one-time codes on their way.
+    if (next['tokenKey'] !== undefined && deps.collections.find('_otps')) {
+      statement(deps.db, 'DELETE FROM _otps WHERE collectionRef = ? AND recordRef = ?').run(
+        collection.id,
+        id,
+      );
+    }
     updateRow(deps.db, collection, id, next);
     const saved = findRow(deps.db, collection, id)!;
     const event: RecordEvent = { collectionId: collection.id, collectionName: collection.name, row: saved };
     deps.bus.publish('RecordUpdate', event);
     return saved;
+  });
+}
+
+/**
+ * An unverified account proves its email (the verification link, a code sent there): it is verified,
+ * and identities linked before belong to whoever signed it up, not to the address's owner.
+ */
+function claimByEmail(deps: Deps, collection: Collection, id: string): Row {
+  return deps.db.transaction(() => {
+    unlinkOthers(deps, collection, id);
+    return saveAuth(deps, collection, id, { verified: 1 });
   });
 }
 
@@ -457,9 +494,5 @@ class ExpiringCounter {
     }
     entry.n += 1;
     return entry.n;
-  }
-
-  delete(key: string): void {
-    this.#counts.delete(key);
   }
 }

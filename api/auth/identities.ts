@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection } from '../collections/collection.model';
+import { ApiError } from '../core/errors';
 import type { ApiContext } from '../core/http';
 import { newRecordId } from '../lib/id';
 import { formatDateTime } from '../lib/time';
@@ -28,14 +29,46 @@ function externalAuths(deps: Deps): Collection {
   return found;
 }
 
-/** The account of `collection` this identity is linked to. */
+/** The account of `collection` this identity is linked to. A link to a record that is gone is dropped. */
 export function findLinked(deps: Deps, collection: Collection, identity: Identity): AuthRow | undefined {
   const recordId = statement(
     deps.db,
     'SELECT recordRef FROM _externalAuths WHERE collectionRef = ? AND provider = ? AND providerId = ? LIMIT 1',
     true,
   ).get(collection.id, identity.provider, identity.providerId) as string | undefined;
-  return recordId === undefined ? undefined : (findRow(deps.db, collection, recordId) as AuthRow | undefined);
+  if (recordId === undefined) return undefined;
+  const row = findRow(deps.db, collection, recordId) as AuthRow | undefined;
+  if (!row) {
+    deps.db.transaction(() =>
+      statement(
+        deps.db,
+        'DELETE FROM _externalAuths WHERE collectionRef = ? AND provider = ? AND providerId = ?',
+      ).run(collection.id, identity.provider, identity.providerId),
+    );
+  }
+  return row;
+}
+
+/**
+ * Whether another sign-in method may be linked to this account. Not while it has an email it never
+ * proved: whoever signed up may not own the address, and a link made then would survive the real
+ * owner claiming the account (by a password reset, say).
+ */
+export function assertLinkable(row: Record<string, unknown>): void {
+  if (row['email'] && !row['verified']) {
+    throw ApiError.forbidden('Verify your email address before linking another way to sign in.');
+  }
+}
+
+/**
+ * Drops the identities linked to an account, but `keep`: when an unverified account is claimed by
+ * proof of its email, links made before belong to whoever signed it up, not to the owner.
+ */
+export function unlinkOthers(deps: Deps, collection: Collection, recordId: string, keep?: Identity): void {
+  statement(
+    deps.db,
+    'DELETE FROM _externalAuths WHERE collectionRef = ? AND recordRef = ? AND NOT (provider = ? AND providerId = ?)',
+  ).run(collection.id, recordId, keep?.provider ?? '', keep?.providerId ?? '');
 }
 
 /** Links an identity to an account (inside the caller's transaction); throws if it is linked already. */

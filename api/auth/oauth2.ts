@@ -15,7 +15,14 @@ import type { RecordEvent } from '../records/records.service';
 import { findRow, statement, updateRow, type Row } from '../records/records.store';
 import { DEFAULT_LANGUAGE } from '../../web/lib/i18n/languages';
 import { authCollection, checkAuthRule } from './auth.http';
-import { findLinked, link, signUpWithIdentity, type Identity } from './identities';
+import {
+  assertLinkable,
+  findLinked,
+  link,
+  signUpWithIdentity,
+  unlinkOthers,
+  type Identity,
+} from './identities';
 import {
   exchangeCode,
   fetchUser,
@@ -263,6 +270,7 @@ async function findOrCreateAccount(
   const current = auth?.collectionId === collection.id ? findRow(deps.db, collection, auth.id) : undefined;
   if (current) {
     const row = current as AuthRow;
+    assertLinkable(row);
     return {
       row: deps.db.transaction(() => {
         link(deps, collection, row.id, identity);
@@ -289,6 +297,8 @@ async function findOrCreateAccount(
       changes['tokenKey'] = newTokenKey();
     }
     const row = deps.db.transaction(() => {
+      // Links made while the address was unproven belong to whoever signed the account up.
+      if (!existing['verified']) unlinkOthers(deps, collection, existing.id);
       link(deps, collection, existing.id, identity);
       return Object.keys(changes).length > 0 ? saveAccount(deps, collection, existing.id, changes) : existing;
     });

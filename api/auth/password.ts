@@ -21,9 +21,11 @@ const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
   try {
     if (stored.startsWith('$argon2')) return await verify(stored, password);
-    // bcrypt reads at most 72 bytes; PocketBase refuses longer passwords, so does this.
-    if (BCRYPT.test(stored))
-      return Buffer.byteLength(password) <= 72 && (await verifyBcrypt(password, stored));
+    if (BCRYPT.test(stored)) {
+      // bcrypt reads at most 72 bytes: a longer password never matches, but takes as long to refuse.
+      const tooLong = Buffer.byteLength(password) > 72;
+      return (await verifyBcrypt(tooLong ? password.slice(0, 72) : password, stored)) && !tooLong;
+    }
     return false;
   } catch {
     return false;

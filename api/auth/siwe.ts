@@ -5,7 +5,7 @@ import { readJsonBody, SUPERUSERS, type ApiApp, type ApiContext } from '../core/
 import type { Deps } from '../main';
 import { findRow } from '../records/records.store';
 import { authCollection, authResponse, checkAuthRule } from './auth.http';
-import { findLinked, link, signUpWithIdentity, type Identity } from './identities';
+import { assertLinkable, findLinked, link, signUpWithIdentity, type Identity } from './identities';
 import type { AuthRow } from './record-tokens';
 import { NonceStore } from './siwe.nonces';
 
@@ -164,6 +164,7 @@ async function accountFor(
   if (linked) return linked;
   const auth = c.get('auth');
   if (auth && auth.collectionId === collection.id) {
+    assertLinkable(findRow(deps.db, collection, auth.id) ?? {});
     try {
       deps.db.transaction(() => link(deps, collection, auth.id, identity));
     } catch (err) {

@@ -19,6 +19,7 @@ import {
   findRow,
   insertRow,
   queryValue,
+  statement,
   updateRow,
   type Row,
 } from './records.store';
@@ -78,6 +79,17 @@ function fileNames(collection: Collection, row: Row): string[] {
   return collection.fields.flatMap((f) =>
     f.type === 'file' ? toList(isMultiple(f) ? JSON.parse(String(row[f.name] ?? '[]')) : row[f.name]) : [],
   );
+}
+
+/** An auth record's linked identities and one-time codes go with it (as in PocketBase). */
+function forgetAccount(deps: RecordDeps, collection: Collection, id: string): void {
+  for (const table of ['_externalAuths', '_otps']) {
+    if (!deps.collections.find(table)) continue;
+    statement(deps.db, `DELETE FROM ${quoteIdent(table)} WHERE collectionRef = ? AND recordRef = ?`).run(
+      collection.id,
+      id,
+    );
+  }
 }
 
 function rowExists(deps: RecordDeps, collection: Collection, id: string): boolean {
@@ -423,6 +435,7 @@ export function deleteWithCascade(
   seen.add(key);
   const id = String(row['id']);
   deleteRow(deps.db, collection, id);
+  if (collection.type === 'auth') forgetAccount(deps, collection, id);
   if (hasFiles(collection)) {
     const names = fileNames(collection, row);
     deps.db.afterCommit(() => {

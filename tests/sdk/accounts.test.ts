@@ -248,6 +248,35 @@ describe('one-time passwords', () => {
     expect(statuses.slice(5)).toEqual([429, 429]);
   });
 
+  test('five tries per code, counted alike for real and unknown ids; then the code is gone', async () => {
+    const { email } = await newUser();
+    const { otpId } = await s.newClient().collection('users').requestOTP(email);
+    const mail = await sink.waitFor((m) => m.envelope.to.includes(email) && /\b\d{8}\b/.test(m.text ?? ''));
+    const code = /\b(\d{8})\b/.exec(mail.text!)![1]!;
+    const tries = async (id: string) => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const wrong = String((Number(code) + 1 + i) % 100_000_000).padStart(8, '0');
+        statuses.push((await failure(s.newClient().collection('users').authWithOTP(id, wrong))).status);
+      }
+      return statuses;
+    };
+    const real = await tries(otpId);
+    const fake = await tries('nosuchotpid0000');
+    expect(real).toEqual([400, 400, 400, 400, 400, 429]);
+    expect(fake).toEqual(real);
+    // The code itself no longer works: it was deleted at the fifth wrong try.
+    expect(s.hearth.db.sql.prepare('SELECT count(*) FROM _otps WHERE id = ?').pluck().get(otpId)).toBe(0);
+  });
+
+  test('sign out everywhere ends the codes on their way too', async () => {
+    const { email, client } = await newUser();
+    const { otpId } = await s.newClient().collection('users').requestOTP(email);
+    await sink.waitFor((m) => m.envelope.to.includes(email) && /\b\d{8}\b/.test(m.text ?? ''));
+    await client.send('/api/hearth/sign-out-everywhere', { method: 'POST' });
+    expect(s.hearth.db.sql.prepare('SELECT count(*) FROM _otps WHERE id = ?').pluck().get(otpId)).toBe(0);
+  });
+
   test('off unless the collection enables it', async () => {
     const off = await failure(s.newClient().collection('_superusers').requestOTP('a@example.com'));
     expect(off.status).toBe(403);
@@ -278,6 +307,47 @@ describe('impersonation', () => {
     const b = await newUser();
     expect((await failure(a.client.collection('users').impersonate(b.record.id, 0))).status).toBe(403);
     expect((await failure(s.admin.collection('users').impersonate('missingrecord12', 0))).status).toBe(404);
+  });
+});
+
+describe('linked identities and account claims', () => {
+  test('claiming an unverified account by its email drops identities linked before', async () => {
+    // Someone signed up with another person's address and linked a way in (as data from before
+    // linking to unverified accounts was refused could have it).
+    const { record, email } = await newUser();
+    const now = new Date().toISOString().replace('T', ' ');
+    s.hearth.db.sql
+      .prepare(
+        "INSERT INTO _externalAuths (id, collectionRef, recordRef, provider, providerId, created, updated) VALUES ('plantedlink0001', '_pb_users_auth_', ?, 'siwe', '0xAttacker', ?, ?)",
+      )
+      .run(record.id, now, now);
+    // The address's owner resets the password through the mail: the account is theirs now.
+    await s.newClient().collection('users').requestPasswordReset(email);
+    const token = await tokenFrom(email, '/auth/reset-password#token=');
+    await s
+      .newClient()
+      .collection('users')
+      .confirmPasswordReset(token, 'owner-password-1', 'owner-password-1');
+    const links = s.hearth.db.sql.prepare('SELECT count(*) FROM _externalAuths WHERE recordRef = ?').pluck();
+    expect(links.get(record.id)).toBe(0);
+  });
+
+  test('deleting an account deletes its identities and codes', async () => {
+    const { record, email, client } = await newUser();
+    await s.newClient().collection('users').requestOTP(email);
+    await sink.waitFor((m) => m.envelope.to.includes(email) && /\b\d{8}\b/.test(m.text ?? ''));
+    const now = new Date().toISOString().replace('T', ' ');
+    s.hearth.db.sql
+      .prepare(
+        "INSERT INTO _externalAuths (id, collectionRef, recordRef, provider, providerId, created, updated) VALUES ('deletedlink0001', '_pb_users_auth_', ?, 'siwe', '0xGone', ?, ?)",
+      )
+      .run(record.id, now, now);
+    await client.collection('users').delete(record.id);
+    for (const table of ['_externalAuths', '_otps']) {
+      expect(
+        s.hearth.db.sql.prepare(`SELECT count(*) FROM ${table} WHERE recordRef = ?`).pluck().get(record.id),
+      ).toBe(0);
+    }
   });
 });
 

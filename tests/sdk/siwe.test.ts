@@ -194,6 +194,11 @@ describe('sign-in', () => {
   test('signed in, an address not linked yet is linked to the current account', async () => {
     const user = await s.signUp();
     const wallet = Wallet.createRandom();
+    // Not while the account's email is unproven: whoever signed it up may not own the address.
+    const early = await failure(signIn(wallet, undefined, { pb: user.client }));
+    expect(early.status).toBe(403);
+    expect(await user.client.collection('_externalAuths').getFullList()).toEqual([]);
+    await s.admin.collection('users').update(user.record.id, { verified: true });
     const linked = await signIn(wallet, undefined, { pb: user.client });
     expect(linked.record['id']).toBe(user.record.id);
     const identities = await user.client.collection('_externalAuths').getFullList();
