@@ -1,12 +1,22 @@
 import { randomBytes } from 'node:crypto';
 
 /**
+ * Live nonces kept at most. `GET /api/hearth/siwe/nonce` is unauthenticated, so this is what a
+ * flood must get through to evict a nonce a wallet user is still signing: with the default rate
+ * limit (30 a minute per client address, api/ratelimit/settings.defs.ts) and 5-minute nonces that
+ * takes about 670 client addresses (IPv6: /64s) at once, where 10 000 took 67. Memory stays bounded:
+ * an entry is a 32-character key string, a timestamp and its slots in the Map, about 100 bytes
+ * (measured with V8: 10.1 MB for 100 000), so a full store costs about 10 MB.
+ */
+export const NONCE_CAP = 100_000;
+
+/**
  * The nonces of Sign-In with Ethereum (EIP-4361): issued by `GET /api/hearth/siwe/nonce`, each good
  * for one sign-in attempt within `ttlMs`. Kept in this process's memory, in issue order, and bounded:
- * past `cap` live nonces the oldest is dropped, so a flood of nonce requests costs at most `cap`
- * entries (about 100 bytes each), never unbounded memory. A scale-out deployment (several instances)
- * needs them in the shared database instead, since the nonce and the sign-in may reach different
- * instances.
+ * past `cap` (NONCE_CAP unless given) live nonces the oldest is dropped, so a flood of nonce requests
+ * costs at most `cap` entries (about 100 bytes each), never unbounded memory. A scale-out deployment
+ * (several instances) needs them in the shared database instead, since the nonce and the sign-in may
+ * reach different instances.
  */
 export class NonceStore {
   /** nonce → when it was issued (ms); a Map iterates in insertion order, so the oldest comes first. */
@@ -14,7 +24,7 @@ export class NonceStore {
 
   constructor(
     readonly ttlMs: number,
-    readonly cap: number,
+    readonly cap: number = NONCE_CAP,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { isOwnDomain, isUriOfDomain } from './siwe';
-import { NonceStore } from './siwe.nonces';
+import { NONCE_CAP, NonceStore } from './siwe.nonces';
 
 // The parts of Sign-In with Ethereum that need no server: the nonce store (single use, expiry, bound)
 // and which domains and URIs name this server. The HTTP behaviour is in tests/sdk/siwe.test.ts.
@@ -45,6 +45,19 @@ describe('NonceStore', () => {
     expect(store.consume(first)).toBeUndefined();
     expect(store.consume(issued[issued.length - 100]!)).toEqual(expect.any(Number));
     expect(store.consume(issued[issued.length - 101]!)).toBeUndefined();
+  });
+
+  test('by default the cap is NONCE_CAP (100 000): that many are kept, one more drops the oldest', () => {
+    expect(NONCE_CAP).toBe(100_000);
+    const store = new NonceStore(60_000);
+    expect(store.cap).toBe(NONCE_CAP);
+    const waiting = store.issue();
+    for (let i = 1; i < NONCE_CAP; i++) store.issue();
+    expect(store.size).toBe(NONCE_CAP);
+    const next = store.issue(); // one more pushes the oldest out
+    expect(store.size).toBe(NONCE_CAP);
+    expect(store.consume(waiting)).toBeUndefined();
+    expect(store.consume(next)).toEqual(expect.any(Number));
   });
 });
 

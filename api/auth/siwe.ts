@@ -22,8 +22,6 @@ import { NonceStore } from './siwe.nonces';
 export const SIWE_PROVIDER = 'siwe';
 /** How long a nonce may wait for its sign-in; also bounds how old a signed message may be. */
 export const NONCE_TTL_MS = 5 * 60_000;
-/** Live nonces kept at most (the oldest goes first). */
-export const NONCE_CAP = 10_000;
 /** Tolerated difference between the wallet's clock and ours for `Issued At`. */
 export const CLOCK_SKEW_MS = 60_000;
 /** Longer messages are not parsed (a real one is a few hundred characters, resources included). */
@@ -180,7 +178,7 @@ async function accountFor(
 }
 
 export function registerSiwe(app: ApiApp, deps: Deps): void {
-  const nonces = new NonceStore(NONCE_TTL_MS, NONCE_CAP);
+  const nonces = new NonceStore(NONCE_TTL_MS);
 
   app.get('/api/hearth/siwe/nonce', (c) => {
     c.header('Cache-Control', 'no-store');

@@ -179,3 +179,134 @@ describe('collections: consistency of tables, definitions and views', () => {
     fixture,
   );
 });
+
+describe('auth options: MFA refused, OTP length and duration bounded', () => {
+  const users = (h: Hearth) => h.collections.find('users')!.auth!;
+  const MFA_REFUSED =
+    '"mfa":{"enabled":{"code":"validation_not_supported","message":"Multi-factor authentication is not supported yet."}}';
+  const patchUsers = (body: unknown) => ({
+    method: 'PATCH',
+    url: '/api/collections/users',
+    headers: superuserHeaders,
+    body,
+  });
+  testScenarios(
+    [
+      {
+        name: 'a new auth collection with MFA on → 400 under mfa.enabled, not created',
+        method: 'POST',
+        url: '/api/collections',
+        headers: superuserHeaders,
+        body: { name: 'staff', type: 'auth', mfa: { enabled: true, duration: 1800 } },
+        expectedStatus: 400,
+        expectedContent: ['"message":"Failed to create collection."', MFA_REFUSED],
+        after: (h) => {
+          expect(h.collections.find('staff')).toBeUndefined();
+          expect(tables(h)).not.toContain('staff');
+        },
+      },
+      {
+        name: 'turning MFA on for users → 400, still off',
+        ...patchUsers({ mfa: { enabled: true } }),
+        expectedStatus: 400,
+        expectedContent: [MFA_REFUSED],
+        after: (h) => expect(users(h).mfa.enabled).toBe(false),
+      },
+      {
+        name: 'an import from PocketBase with MFA on → 400, nothing imported',
+        method: 'PUT',
+        url: '/api/collections/import',
+        headers: superuserHeaders,
+        body: {
+          collections: [
+            {
+              name: 'pb_members',
+              type: 'auth',
+              passwordAuth: { enabled: true, identityFields: ['email'] },
+              otp: { enabled: true, duration: 180, length: 8 },
+              mfa: { enabled: true, duration: 1800, rule: '' },
+            },
+          ],
+        },
+        expectedStatus: 400,
+        expectedContent: ['validation_not_supported'],
+        after: (h) => expect(h.collections.find('pb_members')).toBeUndefined(),
+      },
+      {
+        name: 'MFA off with other values is fine',
+        ...patchUsers({ mfa: { enabled: false, duration: 600, rule: '' } }),
+        expectedStatus: 200,
+        expectedEvents: { CollectionSave: 1, '*': 0 },
+        after: (h) => expect(users(h).mfa).toEqual({ enabled: false, duration: 600, rule: '' }),
+      },
+      {
+        name: 'OTP on with 4 digits → 400 under otp.length, still off',
+        ...patchUsers({ otp: { enabled: true, duration: 180, length: 4 } }),
+        expectedStatus: 400,
+        expectedContent: [
+          '"otp":{"length":{"code":"validation_min_greater_equal_than_required","message":"Must be no less than 6."}}',
+        ],
+        after: (h) => expect(users(h).otp).toEqual({ enabled: false, duration: 180, length: 8 }),
+      },
+      {
+        name: 'OTP on with 33 digits → 400 under otp.length',
+        ...patchUsers({ otp: { enabled: true, length: 33 } }),
+        expectedStatus: 400,
+        expectedContent: ['"length":{"code":"validation_max_less_equal_than_required"'],
+      },
+      {
+        name: 'OTP on with 7.5 digits → 400 under otp.length',
+        ...patchUsers({ otp: { enabled: true, length: 7.5 } }),
+        expectedStatus: 400,
+        expectedContent: ['"length":{"code":"validation_invalid_value"'],
+      },
+      {
+        name: 'OTP on, valid for 5 s → 400 under otp.duration',
+        ...patchUsers({ otp: { enabled: true, duration: 5 } }),
+        expectedStatus: 400,
+        expectedContent: [
+          '"otp":{"duration":{"code":"validation_min_greater_equal_than_required","message":"Must be no less than 10."}}',
+        ],
+      },
+      {
+        name: 'OTP on, valid for more than a day → 400 under otp.duration (PocketBase’s bound)',
+        ...patchUsers({ otp: { enabled: true, duration: 86_401 } }),
+        expectedStatus: 400,
+        expectedContent: ['"duration":{"code":"validation_max_less_equal_than_required"'],
+      },
+      {
+        name: 'OTP on at the bounds (6 digits for 10 s) is accepted',
+        ...patchUsers({ otp: { enabled: true, duration: 10, length: 6 } }),
+        expectedStatus: 200,
+        expectedEvents: { CollectionSave: 1, '*': 0 },
+        after: (h) => expect(users(h).otp).toEqual({ enabled: true, duration: 10, length: 6 }),
+      },
+      {
+        name: 'OTP on with 32 digits for a day is accepted',
+        ...patchUsers({ otp: { enabled: true, duration: 86_400, length: 32 } }),
+        expectedStatus: 200,
+        expectedEvents: { CollectionSave: 1, '*': 0 },
+      },
+      {
+        name: 'as in PocketBase, OTP off is not checked; turning it on later with the short length is',
+        before: (h) => {
+          saveCollection(
+            h,
+            { name: 'users', otp: { enabled: false, duration: 0, length: 4 } },
+            h.collections.find('users'),
+          );
+        },
+        ...patchUsers({ otp: { enabled: true } }),
+        expectedStatus: 400,
+        expectedContent: [
+          '"otp":{"length":',
+          '"duration":{"code":"validation_min_greater_equal_than_required"',
+        ],
+        after: (h) => expect(users(h).otp.enabled).toBe(false),
+      },
+    ],
+    async (h) => {
+      await withSuperuser(h);
+    },
+  );
+});

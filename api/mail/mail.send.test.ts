@@ -1,9 +1,10 @@
+import { networkInterfaces } from 'node:os';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { closedPort, startSmtpSink, type SmtpSink } from '../../tests/support/smtp-sink';
 import { testHearth, type TestHearth } from '../testing/hearth';
-import { MailError, sendAuthMail, type MailDeps } from './mail.send';
+import { isLoopbackHost, MailError, sendAuthMail, transportOptions, type MailDeps } from './mail.send';
 
 /** A pino logger whose lines land in `lines` (parsed), for asserting what was logged. */
 function captureLogger(): { logger: MailDeps['logger']; lines: Record<string, unknown>[] } {
@@ -17,6 +18,11 @@ function captureLogger(): { logger: MailDeps['logger']; lines: Record<string, un
   });
   return { logger: pino({ level: 'info' }, stream), lines };
 }
+
+/** An IPv4 address of this machine that is not loopback, or undefined when it has none. */
+const outsideAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
 
 const TOKEN = 'one.time.token-value';
 let sink: SmtpSink;
@@ -150,5 +156,68 @@ describe('sendAuthMail', () => {
     await expect(
       sendAuthMail(deps, 'otp', 'ada@example.com', { collectionName: 'users', otp: '1' }),
     ).rejects.toThrow(/smtp\.host is empty/);
+  });
+
+  test.skipIf(outsideAddress === undefined)(
+    'a relay off loopback that offers no STARTTLS → MailError, nothing sent: no AUTH or mail in plain text',
+    async () => {
+      const remote = await startSmtpSink({ host: outsideAddress });
+      try {
+        useSink(remote, { username: 'relay-user', password: 's3cret pass' });
+        const err = await sendAuthMail(deps, 'password-reset', 'ada@example.com', {
+          collectionName: 'users',
+          token: TOKEN,
+        }).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(MailError);
+        expect((err as MailError).code).toBe('ETLS');
+        expect((err as MailError).message).toContain(
+          `${outsideAddress}:${remote.port} does not offer STARTTLS`,
+        );
+        expect(remote.messages).toHaveLength(0);
+      } finally {
+        await remote.close();
+      }
+    },
+  );
+});
+
+describe('transportOptions', () => {
+  const base = {
+    host: 'smtp.example.com',
+    port: 587,
+    username: 'u',
+    password: 'p',
+    authMethod: 'PLAIN',
+    tls: false,
+    localName: '',
+  };
+
+  test.each([
+    ['smtp.example.com', true],
+    ['192.0.2.10', true],
+    ['10.0.0.1', true],
+    ['fd00::2', true],
+    ['0.0.0.0', true],
+    ['localhost.example.com', true],
+    ['127.0.0.1', false],
+    ['127.12.0.3', false],
+    ['localhost', false],
+    ['LOCALHOST', false],
+    ['::1', false],
+    ['[::1]', false],
+    ['::ffff:127.0.0.1', false],
+  ])('smtp.tls off, host %s → requireTLS %s', (host, required) => {
+    expect(transportOptions({ ...base, host })).toMatchObject({ secure: false, requireTLS: required });
+    expect(isLoopbackHost(host)).toBe(!required);
+  });
+
+  test('smtp.tls on: implicit TLS, no STARTTLS needed', () => {
+    expect(transportOptions({ ...base, tls: true, port: 465 })).toMatchObject({
+      secure: true,
+      requireTLS: false,
+    });
   });
 });

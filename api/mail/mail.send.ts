@@ -1,4 +1,6 @@
+import { BlockList, isIP } from 'node:net';
 import { createTransport, type Transporter } from 'nodemailer';
+import type { SMTPTransportOptions } from 'nodemailer/lib/smtp-transport';
 import type { Logger } from '../core/logger';
 import type { HearthSettings } from '../settings/registry';
 import { renderAuthMail, type AuthMailKind, type AuthMailVars } from './mail.render';
@@ -74,7 +76,7 @@ export async function sendMail(deps: MailDeps, mail: OutgoingMail): Promise<bool
     });
     return true;
   } catch (err) {
-    throw toMailError(err);
+    throw toMailError(err, config);
   }
 }
 
@@ -101,12 +103,24 @@ function transportFor(settings: HearthSettings, config: SmtpConfig): Transporter
   const cached = transports.get(settings);
   if (cached?.key === key) return cached.transport;
   cached?.transport.close();
-  const transport = createTransport({
+  const transport = createTransport(transportOptions(config));
+  transports.set(settings, { key, transport });
+  return transport;
+}
+
+/**
+ * nodemailer's options for the relay in `config`. As PocketBase's `tls`: true is TLS from the first
+ * byte (465). With it false, a relay on another host must upgrade with STARTTLS (`requireTLS`) and
+ * then show a valid certificate: a man in the middle who strips STARTTLS from the relay's EHLO would
+ * otherwise get the AUTH password and every reset link in plain text. Only a relay on loopback (a
+ * local MTA) may speak plain SMTP, and it still gets STARTTLS when it offers it.
+ */
+export function transportOptions(config: SmtpConfig): SMTPTransportOptions {
+  return {
     host: config.host,
     port: config.port,
-    // As PocketBase's `tls`: true is TLS from the first byte (465); false sends STARTTLS when the relay
-    // offers it and then insists on a valid certificate (no silent fallback to plain text).
     secure: config.tls,
+    requireTLS: !config.tls && !isLoopbackHost(config.host),
     name: config.localName || 'localhost',
     ...(config.username
       ? { auth: { user: config.username, pass: config.password }, authMethod: config.authMethod }
@@ -117,15 +131,43 @@ function transportFor(settings: HearthSettings, config: SmtpConfig): Transporter
     // Mails are built from strings only: never let a value read a file or fetch a URL.
     disableFileAccess: true,
     disableUrlAccess: true,
-  });
-  transports.set(settings, { key, transport });
-  return transport;
+  };
 }
 
-function toMailError(err: unknown): MailError {
+const loopback = new BlockList();
+loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+loopback.addAddress('::1', 'ipv6');
+
+/**
+ * True for `localhost`, 127.0.0.0/8 and ::1 (also bracketed, or IPv4-mapped): relays whose traffic
+ * never leaves this machine. Any other name is not trusted, even one that resolves to loopback.
+ */
+export function isLoopbackHost(host: string): boolean {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h === 'localhost' || h === 'localhost.') return true;
+  const family = isIP(h);
+  return family !== 0 && loopback.check(h, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+function toMailError(err: unknown, config: SmtpConfig): MailError {
   if (err instanceof MailError) return err;
-  const e = err as { message?: unknown; code?: unknown; responseCode?: unknown };
-  const message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
+  const e = err as {
+    message?: unknown;
+    code?: unknown;
+    responseCode?: unknown;
+    command?: unknown;
+    response?: unknown;
+  };
+  let message = typeof e.message === 'string' && e.message !== '' ? e.message : String(err);
+  // requireTLS (transportOptions): the relay refused or did not offer STARTTLS. nodemailer's
+  // "Error upgrading connection with STARTTLS" does not say why nothing was sent.
+  if (e.code === 'ETLS' && e.command === 'STARTTLS' && typeof e.response === 'string') {
+    message =
+      `The relay ${config.host}:${config.port} does not offer STARTTLS (it answered "${e.response}"); ` +
+      'Hearth sends neither the password nor mail in plain text to a relay that is not on this machine. ' +
+      'Use a relay that offers STARTTLS, or implicit TLS (smtp.tls on, usually port 465).';
+  }
   return new MailError(message, {
     cause: err,
     code: typeof e.code === 'string' ? e.code : undefined,

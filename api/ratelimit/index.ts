@@ -52,7 +52,8 @@ export function register(app: ApiApp, deps: Deps): void {
     if (!deps.settings.get('rateLimits.enabled')) return next();
     const ruleSet = currentRules();
     const method = c.req.method;
-    // The defaults name POST routes only: a GET (a list, a file) costs two settings reads and this.
+    // Without path rules a request whose method no tag rule names (a GET: a list, a file) costs two
+    // settings reads and this; the default nonce rule makes every request look up its path once.
     if (!ruleSet.hasPathRules && !methods.has(method)) return next();
 
     // Labels in PocketBase's order (checkCollectionRateLimit); only those some rule could match.

@@ -203,7 +203,16 @@ describe('rule matching (PocketBase FindRateLimitRule)', () => {
 
   test('what the middleware checks before looking any closer', () => {
     const defaults = new RuleSet(DEFAULT_RATE_LIMIT_RULES);
-    expect(defaults.hasPathRules).toBe(false);
+    // The SIWE nonce rule: every request's path is looked up (one Map lookup).
+    expect(defaults.hasPathRules).toBe(true);
+    expect(defaults.find(['GET /api/hearth/siwe/nonce', '/api/hearth/siwe/nonce'], false)).toEqual([
+      expect.objectContaining({ label: '/api/hearth/siwe/nonce', duration: 60, maxRequests: 30 }),
+    ]);
+    expect(defaults.find(['HEAD /api/hearth/siwe/nonce', '/api/hearth/siwe/nonce'], true)).toHaveLength(1);
+    expect(defaults.find(['GET /api/hearth/siwe/nonces', '/api/hearth/siwe/nonces'])).toEqual([]);
+    expect(defaults.find(['GET /api/collections/posts/records', '/api/collections/posts/records'])).toEqual(
+      [],
+    );
     expect(defaults.hasAction(['authWithPassword', 'auth'])).toBe(true);
     expect(defaults.hasAction(['requestOTP'])).toBe(true);
     expect(defaults.hasAction(['list'])).toBe(false);

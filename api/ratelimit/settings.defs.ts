@@ -4,8 +4,9 @@ import { rateLimitRulesSchema, type RateLimitRule } from './ratelimit.rules';
 
 /**
  * On by default (PocketBase ships them off), limiting only what protects accounts and mailboxes:
- * sign-ins and the endpoints that send mail. Ordinary record traffic is not limited (one client may
- * create thousands of records a second); add rules such as `/api/` or `*:create` for that.
+ * sign-ins, the endpoints that send mail and the unauthenticated SIWE nonce endpoint. Ordinary
+ * record traffic is not limited (one client may create thousands of records a second); add rules
+ * such as `/api/` or `*:create` for that.
  */
 export const DEFAULT_RATE_LIMIT_RULES: RateLimitRule[] = [
   // Password (and OTP, OAuth2, wallet) guessing: a burst is stopped after 5 failed sign-ins in 10 s,
@@ -22,6 +23,11 @@ export const DEFAULT_RATE_LIMIT_RULES: RateLimitRule[] = [
   { label: '*:requestEmailChange', audience: '', duration: 3600, maxRequests: 10 },
   { label: '*:requestOTP', audience: '', duration: 60, maxRequests: 3 },
   { label: '*:requestOTP', audience: '', duration: 3600, maxRequests: 10 },
+  // Anyone may ask for a Sign-In with Ethereum nonce, and the store keeps the newest NONCE_CAP
+  // (api/auth/siwe.nonces.ts): a flood from one address must not push out a nonce someone is still
+  // signing. A wallet sign-in takes one; 30 a minute leaves room for retries and several tabs. No
+  // method in the label, so HEAD (answered by the GET route) counts too.
+  { label: '/api/hearth/siwe/nonce', audience: '', duration: 60, maxRequests: 30 },
 ];
 
 /** PocketBase's `rateLimits` settings: `{enabled, rules: [{label, audience, duration, maxRequests}]}`. */

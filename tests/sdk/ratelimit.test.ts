@@ -58,7 +58,7 @@ function post(path: string, body: unknown): Promise<Response> {
 }
 
 describe('defaults', () => {
-  test('on, in PocketBase shape, limiting sign-ins and the mail endpoints only', async () => {
+  test('on, in PocketBase shape, limiting sign-ins, the mail endpoints and SIWE nonces only', async () => {
     const settings = (await s.admin.settings.getAll()) as {
       rateLimits: { enabled: boolean; rules: unknown[] };
     };
@@ -75,10 +75,41 @@ describe('defaults', () => {
       duration: 60,
       maxRequests: 3,
     });
+    expect(settings.rateLimits.rules).toContainEqual({
+      label: '/api/hearth/siwe/nonce',
+      audience: '',
+      duration: 60,
+      maxRequests: 30,
+    });
     const labels = settings.rateLimits.rules.map((r) => (r as RateLimitRule).label);
-    expect(labels.filter((l) => l.startsWith('/') || /:(list|view|create|update|delete)$/.test(l))).toEqual(
-      [],
-    );
+    expect(labels.filter((l) => l.includes('/') || /:(list|view|create|update|delete)$/.test(l))).toEqual([
+      '/api/hearth/siwe/nonce',
+    ]);
+  });
+
+  test('SIWE nonces (unauthenticated, a bounded store): 30 a minute per client, then 429', async () => {
+    const nonce = (method = 'GET', headers: Record<string, string> = {}): Promise<Response> =>
+      fetch(`${s.url}/api/hearth/siwe/nonce`, { method, headers });
+    const { token } = await s.signUp();
+    for (let i = 0; i < 30; i++) {
+      // Signed in or not, and HEAD (answered by the GET route) too: one window per client address.
+      const res = await (i % 3 === 0
+        ? nonce('HEAD')
+        : nonce('GET', i % 3 === 1 ? { authorization: token } : {}));
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    const refused = await nonce();
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(await refused.json()).toEqual(TOO_MANY);
+    expect((await nonce('HEAD')).status).toBe(429);
+    expect((await fetch(`${s.url}/api/hearth/siwe/nonc%65`)).status).toBe(429); // the path, decoded
+    expect((await nonce('GET', { authorization: token })).status).toBe(429);
+    // Superusers are exempt, and the rest of the API goes on for this client.
+    await s.admin.send('/api/hearth/siwe/nonce', {});
+    expect((await fetch(`${s.url}/api/health`)).status).toBe(200);
   });
 
   test('wrong passwords in a burst: 5 get 400, then 429 with PocketBase error JSON and Retry-After', async () => {

@@ -15,9 +15,10 @@ import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
  * await sink.close();
  * ```
  *
- * It listens on 127.0.0.1 on a random port, speaks plain SMTP (no STARTTLS unless asked, so Hearth's
- * opportunistic STARTTLS stays off), accepts any AUTH PLAIN/LOGIN (or only `options.auth`) and no
- * AUTH at all, and parses each mail: decoded headers, the text and HTML parts, the links in the text.
+ * It listens on 127.0.0.1 (or `options.host`) on a random port, speaks plain SMTP (no STARTTLS
+ * unless asked; Hearth talks plain text to a loopback relay that offers none), accepts any AUTH
+ * PLAIN/LOGIN (or only `options.auth`) and no AUTH at all, and parses each mail: decoded headers,
+ * the text and HTML parts, the links in the text.
  */
 export interface SinkMessage {
   /** SMTP envelope: MAIL FROM and every RCPT TO, as the relay saw them. */
@@ -47,10 +48,15 @@ export interface SmtpSinkOptions {
   rejectRecipient?: (address: string) => boolean;
   /** Offer STARTTLS, with smtp-server's built-in self-signed certificate (which a client must refuse). */
   starttls?: boolean;
+  /**
+   * The address to listen on, and the one `smtpSettings()` points Hearth at; 127.0.0.1 by default.
+   * A non-loopback address of this machine makes a relay Hearth must not talk plain text to.
+   */
+  host?: string;
 }
 
 export interface SmtpSink {
-  host: '127.0.0.1';
+  host: string;
   port: number;
   /** Every mail received so far, oldest first. */
   readonly messages: readonly SinkMessage[];
@@ -126,7 +132,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
   });
 
-  const listener = server.listen(0, '127.0.0.1');
+  const host = options.host ?? '127.0.0.1';
+  const listener = server.listen(0, host);
   await new Promise<void>((resolve, reject) => {
     listener.once('listening', resolve);
     listener.once('error', reject);
@@ -134,7 +141,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const port = (listener.address() as AddressInfo).port;
 
   return {
-    host: '127.0.0.1',
+    host,
     port,
     messages,
     waitFor(predicate = () => true, timeoutMs = 5000) {
@@ -156,7 +163,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
       });
     },
     smtpSettings(extra = {}) {
-      return { enabled: true, host: '127.0.0.1', port, tls: false, username: '', ...extra };
+      return { enabled: true, host, port, tls: false, username: '', ...extra };
     },
     clear() {
       messages.length = 0;
