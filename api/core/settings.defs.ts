@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { defineSettings } from './settings';
 
-/** Settings of the core: the app's name and address, and HTTP limits. */
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Settings of the core: the app's name and address, HTTP limits and the trusted reverse proxy. */
 export const coreSettings = defineSettings({
   'meta.appName': {
     schema: z.string().trim().min(1).max(100),
@@ -21,5 +24,17 @@ export const coreSettings = defineSettings({
       .max(2 ** 40),
     default: 32 * 1024 * 1024,
     description: 'Largest request body the API accepts, in bytes (413 above it).',
+  },
+  'trustedProxy.headers': {
+    schema: z.array(z.string().trim().regex(HEADER_NAME, 'Must be an HTTP header name.')).max(10),
+    default: [],
+    description:
+      'Headers from which a reverse proxy in front of Hearth gives the client IP (X-Forwarded-For, X-Real-IP); the first present wins. Empty: the connection address (trust none).',
+  },
+  'trustedProxy.useLeftmostIP': {
+    schema: z.boolean(),
+    default: false,
+    description:
+      'Take the leftmost IP of a comma-separated trusted header instead of the rightmost (the one the proxy added): only when the proxy overwrites the header a client sent, or every hop in the chain is trusted.',
   },
 });

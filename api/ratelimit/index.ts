@@ -1,6 +1,7 @@
 import { authenticateToken } from '../auth/record-tokens';
+import { clientIp } from '../core/client-ip';
 import { ApiError } from '../core/errors';
-import { requestHeader, SUPERUSERS, type ApiApp, type ApiContext, type AppEnv } from '../core/http';
+import { requestHeader, SUPERUSERS, type ApiApp, type ApiContext } from '../core/http';
 import type { Deps } from '../main';
 import { routeCollection, routeTags, tagMethods } from './ratelimit.actions';
 import { RuleSet, type RateLimitRule } from './ratelimit.rules';
@@ -16,8 +17,9 @@ import { clientKey, WindowStore } from './ratelimit.windows';
  * It must run before the routes, so before the auth middleware has read the token: the token is
  * checked here too, and only for a request some rule matches (for superusers and audiences).
  *
- * The client is the socket's address (an IPv6 client by its /64). There is no trusted-proxy setting
- * yet: behind a reverse proxy every client shares the proxy's address.
+ * The client is its IP address (an IPv6 client by its /64): the connection's, or behind a reverse
+ * proxy the one a `trustedProxy.headers` header gives (api/core/client-ip.ts). Without that setting
+ * every client behind a proxy shares the proxy's address.
  *
  * Sign-ins (routes tagged `auth`) that succeed are given back to their tag rules, so the limit
  * counts failed sign-ins: guessing is stopped, while a household behind one address, or a test
@@ -72,7 +74,11 @@ export function register(app: ApiApp, deps: Deps): void {
     if (ruleSet.hasPathRules) labels.push(`${method} ${path}`, path);
     if (labels.length === 0 || ruleSet.find(labels).length === 0) return next();
 
-    const address = (c.env as AppEnv['Bindings'] | undefined)?.incoming?.socket.remoteAddress;
+    const address = clientIp(
+      c,
+      deps.settings.get('trustedProxy.headers'),
+      deps.settings.get('trustedProxy.useLeftmostIP'),
+    );
     if (!address) return next(); // in-process requests (app.request) have no client
     const signedIn = signedInAs(c);
     if (signedIn === 'superuser') return next();

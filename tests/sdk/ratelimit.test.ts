@@ -17,7 +17,10 @@ afterAll(async () => {
   await s?.close();
 });
 afterEach(async () => {
-  await s.admin.settings.update({ rateLimits: { enabled: true, rules: DEFAULT_RATE_LIMIT_RULES } });
+  await s.admin.settings.update({
+    rateLimits: { enabled: true, rules: DEFAULT_RATE_LIMIT_RULES },
+    trustedProxy: { headers: [], useLeftmostIP: false },
+  });
 });
 
 const TOO_MANY = { status: 429, message: 'Too Many Requests.', data: {} };
@@ -272,5 +275,55 @@ describe('settings', () => {
     expect(settings.rateLimits).toEqual({ enabled: true, rules: DEFAULT_RATE_LIMIT_RULES });
     const guest = await failure(s.newClient().settings.update({ rateLimits: { enabled: false } }));
     expect(guest.status).toBe(401);
+  });
+});
+
+describe('behind a reverse proxy (trustedProxy settings)', () => {
+  /** A password sign-in as a proxy would pass it on, with the X-Forwarded-For it sent. */
+  async function signInVia(forwardedFor: string, collection: string, email: string): Promise<number> {
+    const res = await fetch(`${s.url}/api/collections/${collection}/auth-with-password`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      body: JSON.stringify({ identity: email, password: 'wrong' }),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  test('off by default, in PocketBase shape; bad header names → 400', async () => {
+    const settings = (await s.admin.settings.getAll()) as { trustedProxy: unknown };
+    expect(settings.trustedProxy).toEqual({ headers: [], useLeftmostIP: false });
+    const err = await failure(s.admin.settings.update({ trustedProxy: { headers: ['X Forwarded For'] } }));
+    expect(err.status).toBe(400);
+    expect(err.response['data']).toMatchObject({
+      trustedProxy: { headers: { code: 'validation_invalid_value' } },
+    });
+  });
+
+  test('without the setting a spoofed X-Forwarded-For does not evade the sign-in limit', async () => {
+    const m = await members();
+    for (let i = 0; i < 5; i++) expect(await signInVia(`198.51.100.${i + 1}`, m.name, m.email)).toBe(400);
+    expect(await signInVia('198.51.100.99', m.name, m.email)).toBe(429);
+  });
+
+  test('with X-Forwarded-For trusted, clients with different addresses get separate limits', async () => {
+    await s.admin.settings.update({ trustedProxy: { headers: ['X-Forwarded-For'] } });
+    const m = await members();
+    for (let i = 0; i < 5; i++) expect(await signInVia('198.51.100.1', m.name, m.email)).toBe(400);
+    expect(await signInVia('198.51.100.1', m.name, m.email)).toBe(429);
+    // Another client behind the same proxy is not locked out by the first one's guesses.
+    expect(await signInVia('198.51.100.2', m.name, m.email)).toBe(400);
+    // The proxy appends the address it saw: what a client put in front of it changes nothing.
+    expect(await signInVia('203.0.113.7, 198.51.100.1', m.name, m.email)).toBe(429);
+  });
+
+  test('useLeftmostIP takes the first address of the list', async () => {
+    await s.admin.settings.update({ trustedProxy: { headers: ['X-Forwarded-For'], useLeftmostIP: true } });
+    const m = await members();
+    for (let i = 0; i < 5; i++) {
+      expect(await signInVia(`198.51.100.1, 10.0.0.${i + 1}`, m.name, m.email)).toBe(400);
+    }
+    expect(await signInVia('198.51.100.1, 10.0.0.9', m.name, m.email)).toBe(429);
+    expect(await signInVia('198.51.100.2, 10.0.0.1', m.name, m.email)).toBe(400);
   });
 });
