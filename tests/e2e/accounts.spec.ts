@@ -1,7 +1,7 @@
 import type { APIRequestContext, Locator, Page } from '@playwright/test';
 import type { HearthProcess } from '../support/hearth.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink';
-import { expect, test } from './fixtures';
+import { expect, superuserToken, test } from './fixtures';
 
 /**
  * The account flows of the web app in Chromium, against a real Hearth whose mail goes to a real SMTP
@@ -10,17 +10,6 @@ import { expect, test } from './fixtures';
  */
 
 const PASSWORD = 'first pass phrase';
-
-/** The first superuser, made through the printed setup link's code; returns its token. */
-async function superuserToken(hearth: HearthProcess, request: APIRequestContext): Promise<string> {
-  const code = new URL(hearth.setupUrl!).hash.slice(1);
-  const password = 'correct horse battery';
-  const res = await request.post('/api/hearth/setup', {
-    data: { code, email: 'owner@example.com', password, passwordConfirm: password },
-  });
-  expect(res.status()).toBe(200);
-  return ((await res.json()) as { token: string }).token;
-}
 
 /** Sends this Hearth's mail to `sink`, with links that point at this Hearth. */
 async function mailTo(sink: SmtpSink, hearth: HearthProcess, request: APIRequestContext): Promise<void> {

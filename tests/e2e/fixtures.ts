@@ -1,4 +1,4 @@
-import { test as base } from '@playwright/test';
+import { expect, test as base, type APIRequestContext } from '@playwright/test';
 import { removeDir, startHearth, type HearthProcess } from '../support/hearth.js';
 
 /**
@@ -22,4 +22,18 @@ export const test = base.extend<{ hearth: HearthProcess }>({
   },
 });
 
-export { expect } from '@playwright/test';
+export { expect };
+
+/** The first superuser's sign-in, as every e2e test that needs one makes it. */
+export const SUPERUSER = { email: 'owner@example.com', password: 'correct horse battery' } as const;
+
+/** Creates the first superuser through the printed setup link's code; returns its token. */
+export async function superuserToken(hearth: HearthProcess, request: APIRequestContext): Promise<string> {
+  const code = new URL(hearth.setupUrl!).hash.slice(1);
+  const { email, password } = SUPERUSER;
+  const res = await request.post('/api/hearth/setup', {
+    data: { code, email, password, passwordConfirm: password },
+  });
+  expect(res.status()).toBe(200);
+  return ((await res.json()) as { token: string }).token;
+}

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
-import type { APIRequestContext } from '@playwright/test';
 import type PocketBase from 'pocketbase';
 import type { RecordAuthResponse, RecordModel } from 'pocketbase';
-import { ROOT, type HearthProcess } from '../support/hearth.js';
+import { ROOT } from '../support/hearth.js';
 import { startOidcProvider } from '../support/oidc-provider';
-import { expect, test } from './fixtures';
+import { expect, superuserToken, test } from './fixtures';
 
 /**
  * The SDK's one-call OAuth2 flow in Chromium: `authWithOAuth2({provider: 'oidc'})` opens a popup on
@@ -21,16 +20,6 @@ interface BrowserSide {
   PocketBase: typeof PocketBase;
   pb: PocketBase;
   result: Promise<RecordAuthResponse<RecordModel>>;
-}
-
-async function superuserToken(hearth: HearthProcess, request: APIRequestContext): Promise<string> {
-  const code = new URL(hearth.setupUrl!).hash.slice(1);
-  const password = 'correct horse battery';
-  const res = await request.post('/api/hearth/setup', {
-    data: { code, email: 'owner@example.com', password, passwordConfirm: password },
-  });
-  expect(res.status()).toBe(200);
-  return ((await res.json()) as { token: string }).token;
 }
 
 test('authWithOAuth2 signs in through a popup on a local OIDC provider', async ({

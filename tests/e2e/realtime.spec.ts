@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import type { APIRequestContext } from '@playwright/test';
 import type PocketBase from 'pocketbase';
 import type { RecordModel } from 'pocketbase';
-import { ROOT, type HearthProcess } from '../support/hearth.js';
-import { expect, test } from './fixtures';
+import { ROOT } from '../support/hearth.js';
+import { expect, superuserToken, test } from './fixtures';
 
 /**
  * The official SDK's realtime in a real browser: `subscribe`/`unsubscribe` unchanged, over Chromium's
@@ -23,17 +22,6 @@ interface BrowserSide {
   /** A second client that stays subscribed: it shows when an event has gone out. */
   control: Seen[];
   unsubscribe: () => Promise<void>;
-}
-
-/** The first superuser, made through the printed setup link's code; returns its token. */
-async function superuserToken(hearth: HearthProcess, request: APIRequestContext): Promise<string> {
-  const code = new URL(hearth.setupUrl!).hash.slice(1);
-  const password = 'correct horse battery';
-  const res = await request.post('/api/hearth/setup', {
-    data: { code, email: 'owner@example.com', password, passwordConfirm: password },
-  });
-  expect(res.status()).toBe(200);
-  return ((await res.json()) as { token: string }).token;
 }
 
 test('the SDK subscribes and unsubscribes in the browser with the native EventSource', async ({

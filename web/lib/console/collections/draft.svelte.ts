@@ -21,7 +21,8 @@ export function draftOf(model: CollectionModel): CollectionDraft {
 export async function validateDraft(draft: CollectionDraft, existingId: string | undefined): Promise<void> {
   await consoleApi().send('/api/hearth/collections/validate', {
     method: 'POST',
-    body: existingId ? { ...draft, id: existingId } : draft,
+    body: draft,
+    query: existingId ? { collection: existingId } : {},
     requestKey: 'collection-validate',
   });
 }

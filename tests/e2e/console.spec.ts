@@ -1,0 +1,210 @@
+import type { Page } from '@playwright/test';
+import PocketBase, { ClientResponseError } from 'pocketbase';
+import { expect, SUPERUSER, superuserToken, test } from './fixtures';
+
+/**
+ * The admin console at /_/ in Chromium against a real Hearth: who may open it, building a
+ * collection, records with a file, the filter box, rules that bite an anonymous SDK client, and a
+ * setting that takes effect. Elements are found by role and accessible name.
+ */
+
+async function signIn(page: Page, path = '/_/collections'): Promise<void> {
+  await page.goto(path);
+  await expect(page.getByRole('heading', { name: 'Sign in to the console' })).toBeVisible();
+  await page.getByLabel('Email').fill(SUPERUSER.email);
+  await page.getByLabel('Password').fill(SUPERUSER.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('navigation', { name: 'Console' })).toBeVisible();
+}
+
+/** PocketBase's refusal, or null when the call went through. */
+async function refusal(call: Promise<unknown>): Promise<number | null> {
+  try {
+    await call;
+    return null;
+  } catch (err) {
+    if (err instanceof ClientResponseError) return err.status;
+    throw err;
+  }
+}
+
+const CONSOLE_PAGES = ['/_/collections', '/_/collections/new', '/_/settings', '/_/logs', '/_/migrations'];
+
+test('anonymous visitors and signed-in users see only the sign-in form, and the API refuses them', async ({
+  page,
+  hearth,
+  request,
+}) => {
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  const users = admin.collection('users');
+  const user = await users.create({
+    email: 'user@example.com',
+    password: 'user pass 1234',
+    passwordConfirm: 'user pass 1234',
+  });
+
+  const anonymous = new PocketBase(hearth.url);
+  const member = new PocketBase(hearth.url);
+  await member.collection('users').authWithPassword('user@example.com', 'user pass 1234');
+  expect(member.authStore.record?.id).toBe(user.id);
+
+  for (const [client, status] of [
+    [anonymous, 401],
+    [member, 403],
+  ] as const) {
+    expect(await refusal(client.collections.getFullList())).toBe(status);
+    expect(await refusal(client.settings.getAll())).toBe(status);
+    expect(await refusal(client.logs.getList())).toBe(status);
+    expect(await refusal(client.send('/api/hearth/migrations', {}))).toBe(status);
+    expect(await refusal(client.collections.create({ name: 'sneaky', type: 'base' }))).toBe(status);
+  }
+
+  // Anonymous: every console page shows the sign-in form and nothing of the console.
+  for (const path of CONSOLE_PAGES) {
+    await page.goto(path);
+    await expect(page.getByRole('heading', { name: 'Sign in to the console' })).toBeVisible();
+    await expect(page.getByRole('navigation', { name: 'Console' })).toHaveCount(0);
+  }
+
+  // A user signed in to the apps is not signed in to the console, and cannot sign in to it.
+  await page.goto('/');
+  await page.evaluate(
+    ([key, value]) => localStorage.setItem(key!, value!),
+    ['pocketbase_auth', JSON.stringify({ token: member.authStore.token, record: member.authStore.record })],
+  );
+  await page.reload();
+  await expect(page.getByText('Signed in as user@example.com')).toBeVisible();
+  for (const path of CONSOLE_PAGES) {
+    await page.goto(path);
+    await expect(page.getByRole('heading', { name: 'Sign in to the console' })).toBeVisible();
+    await expect(page.getByRole('navigation', { name: 'Console' })).toHaveCount(0);
+  }
+  await page.getByLabel('Email').fill('user@example.com');
+  await page.getByLabel('Password').fill('user pass 1234');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  await expect(page.getByRole('navigation', { name: 'Console' })).toHaveCount(0);
+});
+
+test('a superuser builds a collection and tightens a rule that an anonymous SDK client then meets', async ({
+  page,
+  hearth,
+  request,
+}) => {
+  await superuserToken(hearth, request);
+  await signIn(page);
+
+  await page.getByRole('link', { name: 'New collection' }).click();
+  await expect(page.getByRole('heading', { name: 'New collection' })).toBeVisible();
+  await page.getByLabel('Name', { exact: true }).fill('posts');
+
+  const addField = async (type: string, name: string) => {
+    await page.getByLabel('New field type').selectOption({ label: type });
+    await page.getByRole('button', { name: 'Add field' }).click();
+    const field = page.getByLabel('Field name').last();
+    await expect(field).toBeFocused();
+    await field.fill(name);
+  };
+  await addField('Text', 'title');
+  await addField('Number', 'score');
+  await addField('Relation', 'author');
+  await page
+    .getByRole('group', { name: /author/ })
+    .getByLabel('Collection')
+    .selectOption({ label: 'users' });
+  await addField('File', 'attachment');
+
+  // The rule is checked by the server as it is typed, against the fields as they will be.
+  const listRule = page.getByRole('textbox', { name: 'List/Search rule' });
+  await page.getByRole('checkbox', { name: 'List/Search rule: superusers only' }).uncheck();
+  await listRule.fill('nope = 1');
+  await expect(listRule).toHaveAttribute('aria-invalid', 'true');
+  await expect(listRule).toHaveAccessibleDescription(/nope/);
+  await listRule.fill('score > 5');
+  await expect(listRule).not.toHaveAttribute('aria-invalid', 'true');
+
+  await page.getByRole('button', { name: 'Create collection' }).click();
+  await expect(page).toHaveURL(/\/_\/collections\/pbc_\d+$/);
+
+  const anonymous = new PocketBase(hearth.url);
+  const admin = new PocketBase(hearth.url);
+  await admin.collection('_superusers').authWithPassword(SUPERUSER.email, SUPERUSER.password);
+  const posts = await admin.collections.getOne('posts');
+  expect(posts.fields.map((f) => [f.name, f.type])).toEqual([
+    ['id', 'text'],
+    ['title', 'text'],
+    ['score', 'number'],
+    ['author', 'relation'],
+    ['attachment', 'file'],
+  ]);
+  expect(posts.listRule).toBe('score > 5');
+  await admin.collection('posts').create({ title: 'low', score: 1 });
+  await admin.collection('posts').create({ title: 'high', score: 9 });
+  expect((await anonymous.collection('posts').getFullList()).map((r) => r['title'])).toEqual(['high']);
+
+  // Lock the rule again in the editor: now the anonymous client is refused.
+  await page.goto(`/_/collections/${posts.id}/schema`);
+  await page.getByRole('checkbox', { name: 'List/Search rule: superusers only' }).check();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Collection posts saved.' })).toBeVisible();
+  expect(await refusal(anonymous.collection('posts').getFullList())).toBe(403);
+  expect((await admin.collections.getOne('posts')).listRule).toBeNull();
+});
+
+test('a collection is deleted only after a confirmation that names it', async ({ page, hearth, request }) => {
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  const notes = await admin.collections.create({
+    name: 'notes',
+    type: 'base',
+    fields: [{ name: 'text', type: 'text' }],
+  });
+  await signIn(page, `/_/collections/${notes.id}/schema`);
+
+  await page.getByRole('button', { name: 'Delete collection' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete notes?' });
+  await expect(dialog).toContainText('all of its records');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await expect(dialog).toBeHidden();
+  expect((await admin.collections.getOne('notes')).id).toBe(notes.id);
+
+  await page.getByRole('button', { name: 'Delete collection' }).click();
+  await dialog.getByRole('button', { name: 'Delete collection' }).click();
+  await expect(page).toHaveURL(/\/_\/collections$/);
+  expect(await refusal(admin.collections.getOne('notes'))).toBe(404);
+});
+
+test('collections export and import as JSON', async ({ page, hearth, request }) => {
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  await admin.collections.create({ name: 'tasks', type: 'base', fields: [{ name: 'title', type: 'text' }] });
+  await signIn(page);
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export' }).click();
+  const file = await (await download).path();
+  const { readFileSync } = await import('node:fs');
+  const exported = JSON.parse(readFileSync(file, 'utf8')) as { name: string; fields: unknown[] }[];
+  expect(exported.map((c) => c.name)).toContain('tasks');
+
+  const tasks = exported.find((c) => c.name === 'tasks')!;
+  const imported = [
+    { ...tasks, fields: [...tasks.fields, { name: 'done', type: 'bool' }] },
+    { name: 'tags', type: 'base', fields: [] },
+  ];
+  await page.getByRole('button', { name: 'Import' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Import collections' });
+  await dialog.getByLabel('Or paste the JSON').fill('{ not json');
+  await expect(dialog.getByText('This is not valid JSON.')).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Import' })).toBeDisabled();
+  await dialog.getByLabel('Or paste the JSON').fill(JSON.stringify(imported));
+  await expect(dialog.getByText('1 new: tags')).toBeVisible();
+  await expect(dialog.getByText('1 changed: tasks')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Import' }).click();
+  await expect(page.getByRole('link', { name: 'tags', exact: true })).toBeVisible();
+  expect((await admin.collections.getOne('tasks')).fields.map((f) => f.name)).toContain('done');
+});
