@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import PocketBase, { ClientResponseError } from 'pocketbase';
 import { expect, SUPERUSER, superuserToken, test } from './fixtures';
@@ -207,4 +208,210 @@ test('collections export and import as JSON', async ({ page, hearth, request }) 
   await dialog.getByRole('button', { name: 'Import' }).click();
   await expect(page.getByRole('link', { name: 'tags', exact: true })).toBeVisible();
   expect((await admin.collections.getOne('tasks')).fields.map((f) => f.name)).toContain('done');
+});
+
+test('records: add one with a file and a relation, then filter the grid', async ({
+  page,
+  hearth,
+  request,
+}) => {
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  const author = await admin
+    .collection('users')
+    .create({ email: 'ada@example.com', password: 'ada password 1', passwordConfirm: 'ada password 1' });
+  const users = await admin.collections.getOne('users');
+  const posts = await admin.collections.create({
+    name: 'posts',
+    type: 'base',
+    fields: [
+      { name: 'title', type: 'text' },
+      { name: 'score', type: 'number' },
+      { name: 'author', type: 'relation', collectionId: users.id, maxSelect: 1 },
+      { name: 'attachment', type: 'file', maxSelect: 1 },
+    ],
+  });
+  for (let i = 1; i <= 3; i++) await admin.collection('posts').create({ title: `seed ${i}`, score: i });
+  await signIn(page, `/_/collections/${posts.id}`);
+
+  const grid = page.getByRole('table', { name: 'Records of posts' });
+  await expect(grid.getByRole('row')).toHaveCount(4); // the header and three records
+
+  await page.getByRole('button', { name: 'New record' }).click();
+  const editor = page.getByRole('dialog', { name: 'New posts record' });
+  await editor.getByLabel('title', { exact: true }).fill('with a file');
+  await editor.getByLabel('score', { exact: true }).fill('42');
+  await editor.getByRole('button', { name: 'Choose author' }).click();
+  const picker = page.getByRole('dialog', { name: 'Choose users records' });
+  await picker.getByRole('textbox', { name: 'Search' }).fill('ada');
+  await picker.getByRole('radio', { name: /ada@example\.com/ }).check();
+  await picker.getByRole('button', { name: 'Done' }).click();
+  await editor.getByLabel('attachment', { exact: true }).setInputFiles({
+    name: 'notes.txt',
+    mimeType: 'text/plain',
+    buffer: Buffer.from('hello from the console'),
+  });
+  await editor.getByRole('button', { name: 'Save' }).click();
+  await expect(editor).toBeHidden();
+
+  const saved = await admin.collection('posts').getFirstListItem('title = "with a file"');
+  expect(saved['score']).toBe(42);
+  expect(saved['author']).toBe(author.id);
+  expect(saved['attachment']).toMatch(/^notes_\w+\.txt$/);
+  const file = await fetch(admin.files.getURL(saved, saved['attachment'] as string));
+  expect(await file.text()).toBe('hello from the console');
+  await expect(grid.getByRole('row')).toHaveCount(5);
+
+  // The filter box speaks PocketBase's grammar; a bad filter is explained and the rows stay.
+  const filter = page.getByRole('textbox', { name: 'Filter' });
+  await filter.fill('score >');
+  await filter.press('Enter');
+  await expect(filter).toHaveAttribute('aria-invalid', 'true');
+  await expect(grid.getByRole('row')).toHaveCount(5);
+  await filter.fill('score > 2');
+  await filter.press('Enter');
+  await expect(filter).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(grid.getByRole('row')).toHaveCount(3);
+  await expect(grid).toContainText('with a file');
+  await expect(grid).toContainText('seed 3');
+  await expect(grid).not.toContainText('seed 1');
+
+  // A record created elsewhere shows up without a reload (realtime).
+  await admin.collection('posts').create({ title: 'from elsewhere', score: 7 });
+  await expect(grid).toContainText('from elsewhere');
+});
+
+test('a setting changed in the console takes effect at once', async ({ page, hearth, request }) => {
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  await admin.collections.create({
+    name: 'items',
+    type: 'base',
+    createRule: '',
+    fields: [{ name: 'n', type: 'number' }],
+  });
+  const batch = () => {
+    const b = new PocketBase(hearth.url).createBatch();
+    b.collection('items').create({ n: 1 });
+    return b.send();
+  };
+  expect(await refusal(batch())).toBe(403); // batch requests are off by default
+
+  await signIn(page, '/_/settings');
+  const allow = page.getByRole('checkbox', { name: 'Allow batch requests' });
+  await expect(allow).not.toBeChecked();
+  await allow.check();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('status').filter({ hasText: /saved/i })).toBeVisible();
+
+  expect(await refusal(batch())).toBeNull();
+  expect((await admin.settings.getAll())['batch']).toMatchObject({ enabled: true });
+});
+
+test('the console can be used with the keyboard alone', async ({ page, hearth, request }) => {
+  await superuserToken(hearth, request);
+  await page.goto('/_/collections');
+  await expect(page.getByRole('heading', { name: 'Sign in to the console' })).toBeVisible();
+
+  const focusBy = async (target: ReturnType<Page['getByRole']>, max = 30) => {
+    for (let i = 0; i < max && !(await target.evaluate((el) => el === document.activeElement)); i++) {
+      await page.keyboard.press('Tab');
+    }
+    await expect(target).toBeFocused();
+  };
+  await focusBy(page.getByLabel('Email'));
+  await page.keyboard.type(SUPERUSER.email);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(SUPERUSER.password);
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('navigation', { name: 'Console' })).toBeVisible();
+
+  // Every page of the menu is reachable by Tab and Enter.
+  for (const name of ['Logs', 'Settings', 'Migrations', 'Collections']) {
+    await focusBy(page.getByRole('link', { name, exact: true }));
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('link', { name, exact: true })).toHaveAttribute('aria-current', 'page');
+  }
+  // From the collections list into the editor and back out with Escape-free keyboard steps.
+  await focusBy(page.getByRole('link', { name: 'New collection' }));
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: 'New collection' })).toBeVisible();
+  await focusBy(page.getByRole('button', { name: 'Add field' }), 60);
+  await page.keyboard.press('Enter');
+  await expect(page.getByLabel('Field name').last()).toBeFocused();
+});
+
+test('axe finds no serious or critical problems on the main console pages', async ({
+  page,
+  hearth,
+  request,
+}) => {
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  const tasks = await admin.collections.create({
+    name: 'tasks',
+    type: 'base',
+    fields: [
+      { name: 'title', type: 'text' },
+      { name: 'done', type: 'bool' },
+    ],
+  });
+  await admin.collection('tasks').create({ title: 'one', done: true });
+  const users = await admin.collections.getOne('users');
+  await admin
+    .collection('users')
+    .create({ email: 'ada@example.com', password: 'ada password 1', passwordConfirm: 'ada password 1' });
+
+  const scan = async (what: string) => {
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(
+      bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+      what,
+    ).toEqual([]);
+  };
+
+  await page.goto('/_/collections');
+  await expect(page.getByRole('heading', { name: 'Sign in to the console' })).toBeVisible();
+  await scan('sign-in');
+  await signIn(page);
+  await expect(page.getByRole('link', { name: 'tasks', exact: true })).toBeVisible();
+  await scan('collections');
+  const pages: [string, () => Promise<void>][] = [
+    [
+      `/_/collections/${tasks.id}`,
+      () => expect(page.getByRole('table', { name: 'Records of tasks' })).toContainText('one'),
+    ],
+    [
+      `/_/collections/${users.id}`,
+      () => expect(page.getByRole('table', { name: 'Records of users' })).toContainText('ada@example.com'),
+    ],
+    [
+      `/_/collections/${tasks.id}/schema`,
+      () => expect(page.getByRole('heading', { name: 'Collection tasks' })).toBeVisible(),
+    ],
+    ['/_/collections/new', () => expect(page.getByRole('button', { name: 'Add field' })).toBeVisible()],
+    ['/_/settings', () => expect(page.getByRole('button', { name: 'Save changes' })).toBeVisible()],
+    ['/_/logs', () => expect(page.getByRole('textbox', { name: 'Filter' })).toBeVisible()],
+    ['/_/migrations', () => expect(page.getByRole('table').first()).toBeVisible()],
+  ];
+  for (const [path, ready] of pages) {
+    await page.goto(path);
+    await ready();
+    await scan(path);
+  }
+  // The dark theme has its own colours to get right.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(`/_/collections/${users.id}`);
+  await expect(page.getByRole('table', { name: 'Records of users' })).toContainText('ada@example.com');
+  await scan('records (dark)');
+  await page.emulateMedia({ colorScheme: 'light' });
+  // A dialog open: the record editor.
+  await page.goto(`/_/collections/${tasks.id}`);
+  await page.getByRole('button', { name: 'New record' }).click();
+  await expect(page.getByRole('dialog', { name: 'New tasks record' })).toBeVisible();
+  await scan('record editor');
 });
