@@ -1,6 +1,6 @@
 // `npm run bench` runs every bench in order; `npm run bench -- health startup` runs the named ones.
 // Options: --cycles N and --seed N (crash), --runs N (startup), --seconds N (health, records, auth), --rounds N
-// (health, records, files, auth).
+// (health, records, files, auth, console).
 // Every figure is a ratio against a baseline measured in the same run (see docs/BENCHMARKS.md); the
 // markdown block printed at the end can be pasted into docs/BENCHMARKS.md. Exits 1 if a bench fails
 // (an error, or the crash bench finding a lost write or a damaged database); a missed performance goal
@@ -8,6 +8,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as auth from './auth.js';
+import * as consoleBench from './console.js';
 import * as crash from './crash.js';
 import * as files from './files.js';
 import * as health from './health.js';
@@ -67,6 +68,11 @@ const BENCHES = {
     title: 'Accounts: auth-refresh and password sign-ins (issue 5)',
     flags: ['seconds', 'rounds'],
     run: () => auth.run({ seconds: int(values.seconds, 'seconds'), rounds: int(values.rounds, 'rounds') }),
+  },
+  console: {
+    title: 'Console: 100 000-record grid and first-load JS (issue 6)',
+    flags: ['rounds'],
+    run: () => consoleBench.run({ rounds: int(values.rounds, 'rounds') }),
   },
   files: {
     title: 'Files: 200 MiB download and upload',

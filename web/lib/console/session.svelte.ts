@@ -8,8 +8,12 @@ class ConsoleSession {
   ready = $state(false);
   #started = false;
 
-  /** Reads the stored session and renews its token; call from the browser only. */
-  async start(): Promise<void> {
+  /**
+   * Reads the stored session and renews its token in the background; call from the browser only.
+   * Pages show at once with the stored token (its signature and expiry are the server's to judge on
+   * every call); a renewal the server refuses ends the session and brings back the sign-in form.
+   */
+  start(): void {
     if (this.#started) return;
     this.#started = true;
     const pb = consoleApi();
@@ -17,15 +21,15 @@ class ConsoleSession {
       this.record = this.#superuser();
     });
     this.record = this.#superuser();
-    if (this.record) {
-      try {
-        await pb.collection(SUPERUSERS).authRefresh({ requestKey: null });
-      } catch (err) {
-        // A refused token ends the session; a network failure keeps it (the pages will say so).
-        if (err instanceof ClientResponseError && err.status !== 0) pb.authStore.clear();
-      }
-    }
     this.ready = true;
+    if (this.record) {
+      pb.collection(SUPERUSERS)
+        .authRefresh({ requestKey: null })
+        .catch((err: unknown) => {
+          // A network failure keeps the session (the pages will say the server is unreachable).
+          if (err instanceof ClientResponseError && err.status !== 0) pb.authStore.clear();
+        });
+    }
   }
 
   async signIn(email: string, password: string): Promise<void> {
