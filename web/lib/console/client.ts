@@ -13,6 +13,15 @@ let client: PocketBase | undefined;
  * store, as PocketBase's dashboard keeps its own.
  */
 export function consoleApi(): PocketBase {
-  client ??= new PocketBase(window.location.origin, new LocalAuthStore(CONSOLE_AUTH_KEY));
+  if (!client) {
+    const pb = new PocketBase(window.location.origin, new LocalAuthStore(CONSOLE_AUTH_KEY));
+    // A token the server no longer takes (expired, signed out everywhere) ends the session, so the
+    // sign-in form comes back instead of every page failing.
+    pb.afterSend = (response, data: unknown) => {
+      if (response.status === 401 && pb.authStore.token) pb.authStore.clear();
+      return data;
+    };
+    client = pb;
+  }
   return client;
 }

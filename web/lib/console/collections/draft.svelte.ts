@@ -11,7 +11,7 @@ export type CollectionDraft = Partial<CollectionModel> & { name: string; type: s
 
 /** A copy to edit: the page's draft never shares objects with what was loaded. */
 export function draftOf(model: CollectionModel): CollectionDraft {
-  return structuredClone($state.snapshot(model) as CollectionModel);
+  return $state.snapshot(model) as CollectionModel; // a deep copy, proxies or not
 }
 
 /**
