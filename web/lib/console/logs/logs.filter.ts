@@ -19,12 +19,14 @@ export type LogLevelName = (typeof LOG_LEVELS)[number]['name'];
 
 /**
  * Joins filters with `&&`, each in parentheses so a user's `a || b` keeps its meaning; empty parts
- * are left out, and a single part is returned as it is.
+ * are left out, and a single part is returned as it is. The closing parenthesis goes on a line of
+ * its own: the grammar has `//` line comments (api/lib/filter/filter.lex.ts), and one at the end of
+ * a user's filter would otherwise swallow it.
  */
 export function combineFilters(...parts: (string | null | undefined | false)[]): string {
   const kept = parts.map((p) => (p || '').trim()).filter((p) => p !== '');
   if (kept.length <= 1) return kept[0] ?? '';
-  return kept.map((p) => `(${p})`).join(' && ');
+  return kept.map((p) => `(${p}\n)`).join(' && ');
 }
 
 /** `level >= n`, or '' for every level. */

@@ -5,7 +5,6 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { compileFilter, parseFilter, tokenize } from '../../../../api/lib/filter';
 import { SqlParams } from '../../../../api/lib/sql';
 import {
-  andFilters,
   containsPattern,
   identitiesFilter,
   idsFilter,
@@ -124,11 +123,5 @@ describe('other filters', () => {
 
   test('identitiesFilter names the _externalAuths columns', () => {
     expect(identitiesFilter('pbc_1', 'abc')).toBe('collectionRef = "pbc_1" && recordRef = "abc"');
-  });
-
-  test('andFilters joins non-blank parts', () => {
-    expect(andFilters('', 'a = 1', ' ')).toBe('a = 1');
-    expect(andFilters('a = 1', 'b = 2 || c = 3')).toBe('(a = 1) && (b = 2 || c = 3)');
-    expect(andFilters()).toBe('');
   });
 });

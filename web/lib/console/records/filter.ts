@@ -53,9 +53,3 @@ export function idsFilter(ids: readonly string[]): string {
 export function identitiesFilter(collectionId: string, recordId: string): string {
   return `collectionRef = ${quoteFilterText(collectionId)} && recordRef = ${quoteFilterText(recordId)}`;
 }
-
-/** `a && b`, each side in parentheses, leaving out blank ones. */
-export function andFilters(...filters: string[]): string {
-  const parts = filters.map((f) => f.trim()).filter((f) => f !== '');
-  return parts.length <= 1 ? (parts[0] ?? '') : parts.map((f) => `(${f})`).join(' && ');
-}

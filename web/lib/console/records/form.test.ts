@@ -1,6 +1,14 @@
 import type { CollectionField, RecordModel } from 'pocketbase';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildPayload, initialDraft, initialDrafts, jsonProblem, PASSWORD_CONFIRM } from './form';
+import {
+  buildPayload,
+  initialDraft,
+  initialDrafts,
+  jsonProblem,
+  PASSWORD_CONFIRM,
+  unsendableFields,
+  type Draft,
+} from './form';
 
 const savedTz = process.env['TZ'];
 beforeAll(() => {
@@ -94,7 +102,7 @@ describe('drafts', () => {
 });
 
 describe('buildPayload', () => {
-  test('a create sends every value, typed, and no generated or file fields', () => {
+  test('a create sends the values filled in, typed, and no generated or file fields', () => {
     const drafts = {
       ...initialDrafts(fields, null, false),
       title: 'New',
@@ -118,6 +126,7 @@ describe('buildPayload', () => {
       owner: 'u9',
       friends: ['u1', 'u2'],
     });
+    expect(buildPayload(base, initialDrafts(fields, null, false), null)).toEqual({});
   });
 
   test('a given id is sent on create only', () => {
@@ -126,14 +135,46 @@ describe('buildPayload', () => {
     expect(buildPayload(base, initialDrafts(fields, record, false), record)).not.toHaveProperty('id');
   });
 
-  test('blank number and JSON send null; an unchanged date keeps its milliseconds', () => {
-    const drafts = { ...initialDrafts(fields, record, false), n: '', meta: '  ' };
-    const body = buildPayload(base, drafts, record);
-    expect(body).toMatchObject({ n: null, meta: null, due: '2024-01-02 03:04:05.678Z' });
-    expect(buildPayload(base, { ...drafts, due: '' }, record)['due']).toBe('');
-    expect(buildPayload(base, { ...drafts, due: '2024-01-02T03:04:06' }, record)['due']).toBe(
-      '2024-01-02 03:04:06.000Z',
-    );
+  // Regression: saving a name put back `verified: false` on a user verified elsewhere meanwhile.
+  test('an update sends only the fields edited, so changes made elsewhere are kept', () => {
+    const auth = {
+      type: 'auth' as const,
+      fields: [f('email', 'email'), f('name', 'text'), f('verified', 'bool'), f('password', 'password')],
+    };
+    const user: RecordModel = {
+      id: 'u1',
+      collectionId: 'c',
+      collectionName: 'users',
+      email: 'a@b.c',
+      name: 'Al',
+      verified: false,
+    };
+    const drafts = { ...initialDrafts(auth.fields, user, true), name: 'Alice' };
+    expect(buildPayload(auth, drafts, user)).toEqual({ name: 'Alice' });
+    expect(buildPayload(base, initialDrafts(fields, record, false), record)).toEqual({});
+  });
+
+  test.each([
+    ['title', 'Bye', 'Bye'],
+    ['n', '', null],
+    ['n', '7', 7],
+    ['done', false, false],
+    ['due', '', ''],
+    ['due', '2024-01-02T03:04:06', '2024-01-02 03:04:06.000Z'],
+    ['meta', '  ', null],
+    ['tag', '', ''],
+    ['tags', ['a', 'b'], ['a', 'b']],
+    ['owner', [], ''],
+    ['friends', ['u3', 'u2'], ['u3', 'u2']],
+  ] satisfies [string, Draft, unknown][])('%s edited to %j is sent', (name, draft, sent) => {
+    const drafts = { ...initialDrafts(fields, record, false), [name]: draft };
+    expect(buildPayload(base, drafts, record)).toEqual({ [name]: sent });
+  });
+
+  test('an unchanged date is not sent, so the milliseconds the input cannot show are kept', () => {
+    const drafts = initialDrafts(fields, record, false);
+    expect(drafts['due']).toBe('2024-01-02T03:04:05');
+    expect(buildPayload(base, drafts, record)).not.toHaveProperty('due');
   });
 
   test('removed files use the field- modifier', () => {
@@ -141,9 +182,7 @@ describe('buildPayload', () => {
       docs: ['x.png'],
       other: [],
     });
-    expect(body['docs-']).toEqual(['x.png']);
-    expect(body).not.toHaveProperty('other-');
-    expect(body).not.toHaveProperty('docs');
+    expect(body).toEqual({ 'docs-': ['x.png'] });
   });
 
   test('an auth password goes with its confirmation, and only when typed', () => {
@@ -152,22 +191,47 @@ describe('buildPayload', () => {
       fields: [f('email', 'email'), f('password', 'password'), f('tokenKey', 'text'), f('verified', 'bool')],
     };
     const drafts = initialDrafts(auth.fields, null, true);
-    expect(buildPayload(auth, { ...drafts, email: 'a@b.c', tokenKey: 'x' }, null)).toEqual({
+    expect(buildPayload(auth, { ...drafts, email: 'a@b.c', tokenKey: 'x', verified: true }, null)).toEqual({
       email: 'a@b.c',
-      verified: false,
+      verified: true,
     });
     expect(
       buildPayload(auth, { ...drafts, password: 'secret123', [PASSWORD_CONFIRM]: 'secret124' }, null),
-    ).toMatchObject({
+    ).toEqual({
       password: 'secret123',
       passwordConfirm: 'secret124',
     });
+    const user: RecordModel = { id: 'u1', collectionId: 'c', collectionName: 'users', email: 'a@b.c' };
+    const kept = { ...initialDrafts(auth.fields, user, true), [PASSWORD_CONFIRM]: 'stray' };
+    expect(buildPayload(auth, kept, user)).toEqual({});
   });
 
   test('a JSON draft that does not parse throws', () => {
     expect(() => buildPayload(base, { ...initialDrafts(fields, null, false), meta: '{' }, null)).toThrow(
       SyntaxError,
     );
+  });
+
+  // Regression: "1e" in a number input reached the payload as NaN, which JSON sends as null.
+  test.each(['1e', '-', 'abc', 'Infinity'])('a number draft %j throws rather than sending null', (n) => {
+    expect(() => buildPayload(base, { ...initialDrafts(fields, record, false), n }, record)).toThrow(
+      RangeError,
+    );
+  });
+});
+
+describe('unsendableFields', () => {
+  test('names JSON that does not parse and numbers that are not numbers', () => {
+    const drafts = initialDrafts(fields, record, false);
+    expect(unsendableFields(fields, drafts)).toEqual([]);
+    expect(unsendableFields(fields, { ...drafts, n: '', meta: '' })).toEqual([]);
+    expect(unsendableFields(fields, { ...drafts, n: '1e', meta: '{' })).toEqual(['n', 'meta']);
+  });
+
+  // Regression: an input holding "1e" reports '' and was saved as null, clearing the number.
+  test('names inputs the browser could not read, whatever their draft', () => {
+    const drafts = initialDrafts(fields, record, false);
+    expect(unsendableFields(fields, drafts, { n: true, title: false })).toEqual(['n']);
   });
 });
 

@@ -70,21 +70,54 @@ export function jsonProblem(text: string): string | null {
   }
 }
 
+function isNumberText(text: string): boolean {
+  return Number.isFinite(Number(text));
+}
+
+/**
+ * The fields whose drafts cannot be sent: JSON that does not parse, and numbers that are not numbers.
+ * `unreadable` names the inputs whose text the browser could not read as their type
+ * (`validity.badInput`: "1e", "-"); such an input reports '' and its draft keeps its last good value,
+ * so only this flag tells that what is on screen is not what would be saved.
+ */
+export function unsendableFields(
+  fields: readonly CollectionField[],
+  drafts: Drafts,
+  unreadable: Readonly<Record<string, boolean>> = {},
+): string[] {
+  return fields
+    .filter((f) => {
+      if (unreadable[f.name]) return true;
+      const text = String(drafts[f.name] ?? '');
+      if (f.type === 'json') return jsonProblem(text) !== null;
+      if (f.type === 'number') return text.trim() !== '' && !isNumberText(text.trim());
+      return false;
+    })
+    .map((f) => f.name);
+}
+
+/** Drafts are equal: the same text or flag, or the same ids in the same order. */
+function sameDraft(a: Draft, b: Draft): boolean {
+  if (Array.isArray(a) || Array.isArray(b))
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => v === b[i]);
+  return a === b;
+}
+
 /** The value a draft sends for its field. */
-function draftValue(field: CollectionField, draft: Draft, original: RecordModel | null): unknown {
+function draftValue(field: CollectionField, draft: Draft): unknown {
   switch (field.type) {
     case 'bool':
       return draft === true;
     case 'number': {
       const text = String(draft).trim();
-      return text === '' ? null : Number(text);
+      if (text === '') return null;
+      // NaN would go out as JSON null and clear the stored number.
+      if (!isNumberText(text)) throw new RangeError(`Not a number: ${JSON.stringify(text)}`);
+      return Number(text);
     }
     case 'date': {
       const local = String(draft);
-      if (local === '') return '';
-      // Unchanged: send what is stored, so the milliseconds the input cannot show are kept.
-      if (original && toLocalInput(original[field.name]) === local) return original[field.name] as unknown;
-      return fromLocalInput(local);
+      return local === '' ? '' : fromLocalInput(local);
     }
     case 'json': {
       const text = String(draft);
@@ -101,10 +134,13 @@ function draftValue(field: CollectionField, draft: Draft, original: RecordModel 
 }
 
 /**
- * The JSON body of a create (`original` null) or an update. Passwords only when typed (an update
- * keeps the old one otherwise); the id only on create, and only when one was given; file removals
- * as PocketBase's `field-` modifier. Throws SyntaxError for a JSON draft that does not parse (check
- * `jsonProblem` first).
+ * The JSON body of a create (`original` null) or an update: only the fields whose drafts differ from
+ * where the form started (`initialDraft`), so an update does not put back values someone else changed
+ * meanwhile (a user verified elsewhere stays verified), and a create sends only what was filled in.
+ * Passwords go only when typed (with the confirmation, on an auth collection); the id only on create;
+ * file removals as PocketBase's `field-` modifier (new files travel apart, upload.ts). Throws
+ * SyntaxError for a JSON draft that does not parse and RangeError for a number draft that is not one
+ * (check `unsendableFields` first).
  */
 export function buildPayload(
   collection: Pick<CollectionModel, 'type' | 'fields'>,
@@ -117,19 +153,18 @@ export function buildPayload(
     if (!isSent(field) || !(field.name in drafts)) continue;
     if (collection.type === 'auth' && field.name === 'tokenKey') continue;
     const draft = drafts[field.name]!;
+    if (sameDraft(draft, initialDraft(field, original))) continue;
     if (field.name === 'id') {
       if (!original && String(draft).trim() !== '') body['id'] = String(draft).trim();
       continue;
     }
     if (field.type === 'password') {
-      if (draft !== '') {
-        body[field.name] = draft;
-        if (collection.type === 'auth' && field.name === 'password')
-          body[PASSWORD_CONFIRM] = drafts[PASSWORD_CONFIRM] ?? '';
-      }
+      body[field.name] = draft;
+      if (collection.type === 'auth' && field.name === 'password')
+        body[PASSWORD_CONFIRM] = drafts[PASSWORD_CONFIRM] ?? '';
       continue;
     }
-    body[field.name] = draftValue(field, draft, original);
+    body[field.name] = draftValue(field, draft);
   }
   for (const [name, files] of Object.entries(removedFiles)) if (files.length > 0) body[`${name}-`] = files;
   return body;

@@ -19,6 +19,9 @@ const DELETE_WORKERS = 4;
 
 const isAbort = (err: unknown) => err instanceof ClientResponseError && err.isAbort;
 
+/** Numbers the grids made, so no two share an SDK request key. */
+let grids = 0;
+
 function storage(): Storage | undefined {
   try {
     return window.localStorage;
@@ -62,9 +65,21 @@ export class RecordsGrid {
   #seq = 0;
   #countSeq = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Set by the function `watch()` returns: late realtime events are ignored from then on. */
+  #stopped = false;
+  /**
+   * The SDK cancels a pending request when another with the same key is sent. Keys of their own
+   * keep a grid from cancelling another's: with one key for every grid, a realtime refresh of the
+   * grid just left cancelled the next collection's first page, which then showed "failed".
+   */
+  readonly #pageKey: string;
+  readonly #countKey: string;
 
   constructor(param: string) {
     this.param = param;
+    const key = `${param}:${++grids}`;
+    this.#pageKey = `console-records-page:${key}`;
+    this.#countKey = `console-records-count:${key}`;
   }
 
   get isView(): boolean {
@@ -109,7 +124,7 @@ export class RecordsGrid {
         sort: query.sort,
         filter: query.filter,
         skipTotal: true,
-        requestKey: 'console-records-page',
+        requestKey: this.#pageKey,
       });
       if (seq !== this.#seq) return false;
       const moved = (['page', 'perPage', 'sort', 'filter'] as const).some((k) => query[k] !== previous[k]);
@@ -146,7 +161,7 @@ export class RecordsGrid {
     if (reset) this.total = null;
     consoleApi()
       .collection(this.param)
-      .getList(1, 1, { filter, fields: 'id', requestKey: 'console-records-count' })
+      .getList(1, 1, { filter, fields: 'id', requestKey: this.#countKey })
       .then((result) => {
         if (seq === this.#countSeq) this.total = result.totalItems;
       })
@@ -178,11 +193,15 @@ export class RecordsGrid {
    */
   watch(): () => void {
     let stopped = false;
+    this.#stopped = false;
     let unsubscribe: (() => Promise<void>) | undefined;
     const key = this.collection?.id ?? this.param;
     consoleApi()
       .collection(key)
-      .subscribe('*', () => this.#schedule())
+      // Events can still arrive after stopping, until the unsubscribe has reached the server.
+      .subscribe('*', () => {
+        if (!stopped) this.#schedule();
+      })
       .then((unsub) => {
         if (stopped) void unsub();
         else {
@@ -195,6 +214,7 @@ export class RecordsGrid {
       });
     return () => {
       stopped = true;
+      this.#stopped = true;
       this.live = false;
       clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -206,6 +226,7 @@ export class RecordsGrid {
     if (this.#timer !== undefined) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      if (this.#stopped) return;
       // A load the person asked for wins; the event is handled after it.
       if (this.busy || this.deleting) {
         this.#schedule();
