@@ -15,11 +15,13 @@ import { SettingsStore } from './core/settings';
 import { register as registerFiles } from './files';
 import { FileStorage } from './files/files.storage';
 import { register as registerHealth } from './health';
+import { Logs, register as registerLogs, requestLogger } from './logs';
 import { register as registerMail } from './mail';
 import { register as registerRateLimits } from './ratelimit';
 import { register as registerRealtime } from './realtime';
 import { register as registerRecords } from './records';
 import { register as registerSettings } from './settings';
+import { register as registerSystem } from './system';
 import { migrations as builtMigrations } from './migrations';
 import { settingDefs, type HearthSettings } from './settings/registry';
 
@@ -36,6 +38,10 @@ export interface Deps {
   files: FileStorage;
   /** Present while the install has no superuser yet (first-run setup). */
   setupGate: SetupGate | null;
+  /** The logs in `<dir>/auxiliary.db`: any capability may `logs.write(level, message, data)`. */
+  logs: Logs;
+  /** The migrations this build has (GET /api/hearth/migrations compares them with the database). */
+  migrations: Migration[];
 }
 
 export interface Hearth extends Deps {
@@ -43,7 +49,7 @@ export interface Hearth extends Deps {
   api: ApiApp;
   /** The first-run setup link, or null once a superuser exists. */
   setupLink(baseUrl: string): string | null;
-  /** Flushes events, checkpoints the WAL and closes the database (see Database.close). */
+  /** Flushes events and logs, checkpoints the WALs and closes the databases (see Database.close). */
   close(): Promise<{ checkpointed: boolean }>;
 }
 
@@ -89,17 +95,29 @@ export function createHearth(
   const setupGate = superuserCount({ db }) === 0 ? new SetupGate() : null;
   const collections = new CollectionsRegistry(db);
   const files = new FileStorage(join(config.dir, 'storage')).open();
-  const deps: Deps = { config, db, bus, settings, logger, collections, files, setupGate };
+  const migrations = options.migrations ?? builtMigrations;
+  let logs: Logs;
+  try {
+    logs = Logs.open(config.dir, { settings, logger, bus });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  logs.startRetention();
+  const deps: Deps = { config, db, bus, settings, logger, collections, files, setupGate, migrations, logs };
 
   const api = createApiApp({
     logger,
     maxBodySize: () => settings.get('http.maxBodySize'),
     uploadPaths: [/^\/api\/collections\/[^/]+\/records(?:\/[^/]+)?\/?$/, /^\/api\/batch\/?$/],
+    outermost: [requestLogger(logs, settings)], // so that a 413 from the body limit is logged too
   });
   registerRateLimits(api, deps); // before every route (it checks the token itself)
   registerAuth(api, deps);
   registerHealth(api);
   registerSettings(api, deps);
+  registerLogs(api, deps);
+  registerSystem(api, deps);
   registerMail(api, deps);
   registerCollections(api, deps);
   registerRecords(api, deps);
@@ -112,6 +130,7 @@ export function createHearth(
     setupLink: (baseUrl) => (setupGate && superuserCount({ db }) === 0 ? setupGate.link(baseUrl) : null),
     async close() {
       await bus.close();
+      logs.close();
       return db.close();
     },
   };

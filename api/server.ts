@@ -102,20 +102,63 @@ function isApiPath(url = '/'): boolean {
   return url.startsWith('/api/') || url === '/api' || url.startsWith('/api?');
 }
 
+/** Where the admin console lives; `dashboard.<domain>` sends every other page there. */
+export const CONSOLE_PATH = '/_/';
+
+/**
+ * Matches the Host header of `dashboard.<domain>` on any port (a trailing dot too, as a fully
+ * qualified name may come): one regular expression test per request, nothing more for other hosts.
+ */
+export function dashboardHostPattern(domain: string): RegExp {
+  const escaped = domain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^dashboard\\.${escaped}\\.?(?::\\d{1,5})?$`, 'i');
+}
+
+/**
+ * On the dashboard host, pages outside the console go to it. The console's own paths, its assets
+ * (SvelteKit's /_app/, /favicon…), first-run setup and the API stay reachable, since the console needs them. `/_`
+ * is the console too: SvelteKit (trailingSlash 'never') answers `/_/` with a redirect to it, which
+ * must not be sent back.
+ */
+function isConsolePath(url = '/'): boolean {
+  return (
+    url.startsWith(CONSOLE_PATH) ||
+    url === '/_' ||
+    url.startsWith('/_?') ||
+    url.startsWith('/_app/') ||
+    url.startsWith('/favicon') ||
+    // First-run setup: the console links there when no superuser exists yet.
+    url === '/setup' ||
+    url.startsWith('/setup?') ||
+    url === '/robots.txt' ||
+    isApiPath(url)
+  );
+}
+
 /**
  * One node:http server, one port: `/api/…` goes to the Hono API, everything else to the SvelteKit
- * handler. Resolves once listening; rejects with a readable message when the port is taken.
+ * handler, except that a page asked of `dashboard.<domain>` outside the console is redirected to
+ * it. Resolves once listening; rejects with a readable message when the port is taken.
  */
 export function startServer(
   hearth: Hearth,
   options: { host: string; port: number; web?: WebHandler },
 ): Promise<RunningServer> {
   const api = getRequestListener(hearth.api.fetch);
+  const dashboardHost = dashboardHostPattern(hearth.config.domain);
   let closing = false;
 
   const server = createServer({ ServerResponse: SecureResponse }, (req, res) => {
     // While shutting down, finish this request but do not keep its connection.
     if (closing) res.setHeader('Connection', 'close');
+    if (
+      dashboardHost.test(req.headers.host ?? '') &&
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      !isConsolePath(req.url)
+    ) {
+      res.writeHead(302, { location: CONSOLE_PATH, 'content-length': '0' }).end();
+      return;
+    }
     if (isApiPath(req.url) || !options.web) {
       void api(req, res);
       return;

@@ -7,6 +7,7 @@ import { SqlParams } from '../lib/sql';
 import { compileRecordFilter } from '../records/record.resolver';
 import { buildCollection, RULES, systemIndexes } from './collection.build';
 import type { Collection, Schema } from './collection.model';
+import { ruleError } from './collection.rules';
 import { overlaySchema, type CollectionsRegistry } from './collections.registry';
 import {
   checkViews,
@@ -59,7 +60,7 @@ function checkReferences(collection: Collection, schema: Schema, existing: Colle
       });
     } catch (err) {
       if (!(err instanceof FilterError)) throw err;
-      errors[name] = { code: 'validation_invalid_rule', message: err.message };
+      errors[name] = ruleError(rule, err);
     }
   }
   const fieldErrors: ErrorData = {};
@@ -95,27 +96,61 @@ function withSystemIndexes(c: Collection): void {
 }
 
 /**
+ * Everything a save does inside its transaction: build and check the collection, change its table,
+ * write its definition and keep every other view working. Publishes nothing, so saveCollection and
+ * validateCollection share it and a dry run refuses exactly what a save refuses.
+ */
+function applyCollection(deps: CollectionDeps, input: unknown, existing: Collection | undefined): Collection {
+  const collection = buildCollection(input, existing, deps.collections);
+  withSystemIndexes(collection);
+  const schema = overlaySchema(deps.collections, [collection]);
+  if (collection.type === 'view') deriveViewFields(deps.db.sql, collection, existing, schema);
+  checkReferences(collection, schema, existing);
+  ddl(existing ? 'Failed to update collection.' : 'Failed to create collection.', () => {
+    if (existing) syncCollectionTable(deps.db.sql, existing, collection);
+    else createCollectionTable(deps.db.sql, collection);
+  });
+  writeCollection(deps.db.sql, collection);
+  deps.collections.invalidate();
+  keepViewsWorking(deps, collection.id);
+  return collection;
+}
+
+/**
  * Creates or updates a collection and its table in one transaction: a failing index or view query
  * leaves both the definition and the table as they were.
  */
 export function saveCollection(deps: CollectionDeps, input: unknown, existing?: Collection): Collection {
   try {
     return deps.db.transaction(() => {
-      const collection = buildCollection(input, existing, deps.collections);
-      withSystemIndexes(collection);
-      const schema = overlaySchema(deps.collections, [collection]);
-      if (collection.type === 'view') deriveViewFields(deps.db.sql, collection, existing, schema);
-      checkReferences(collection, schema, existing);
-      ddl(existing ? 'Failed to update collection.' : 'Failed to create collection.', () => {
-        if (existing) syncCollectionTable(deps.db.sql, existing, collection);
-        else createCollectionTable(deps.db.sql, collection);
-      });
-      writeCollection(deps.db.sql, collection);
-      deps.collections.invalidate();
-      keepViewsWorking(deps, collection.id);
+      const collection = applyCollection(deps, input, existing);
       deps.bus.publish('CollectionSave', { id: collection.id, name: collection.name, created: !existing });
       return collection;
     });
+  } finally {
+    deps.collections.invalidate();
+  }
+}
+
+/** Thrown to roll a dry run back; never leaves validateCollection. */
+class DryRunRollback extends Error {}
+
+/**
+ * The dry run of saveCollection (POST /api/hearth/collections/validate): returns when the save would
+ * succeed, else throws the same 400. Some checks can only be asked of SQLite (view queries, indexes,
+ * views that a change would break), so the whole save runs in a transaction (a savepoint when
+ * nested) that is always rolled back: no table, row or `_collections` entry stays, the afterCommit
+ * queue of that level is dropped with it, and nothing is published. The registry reloads the
+ * collections as they were.
+ */
+export function validateCollection(deps: CollectionDeps, input: unknown, existing?: Collection): void {
+  try {
+    deps.db.transaction(() => {
+      applyCollection(deps, input, existing);
+      throw new DryRunRollback(); // the one way db.transaction rolls back
+    });
+  } catch (err) {
+    if (!(err instanceof DryRunRollback)) throw err;
   } finally {
     deps.collections.invalidate();
   }

@@ -5,7 +5,13 @@ import { quoteIdent, SqlParams } from '../lib/sql';
 import type { Deps } from '../main';
 import { defaultAuthOptions, systemFields } from './collection.build';
 import type { Collection, CollectionType } from './collection.model';
-import { deleteCollection, importCollections, saveCollection, toCollectionJSON } from './collections.service';
+import {
+  deleteCollection,
+  importCollections,
+  saveCollection,
+  toCollectionJSON,
+  validateCollection,
+} from './collections.service';
 import { parsePaging, paginate } from '../records/records.paging';
 
 /**
@@ -13,8 +19,8 @@ import { parsePaging, paginate } from '../records/records.paging';
  * PocketBase's apis/collection.go. Truncate lives with the records (it deletes records).
  */
 export function register(app: ApiApp, deps: Deps): void {
-  const find = (c: ApiContext): Collection => {
-    const found = deps.collections.find(c.req.param('collection') ?? '');
+  const find = (c: ApiContext, idOrName = c.req.param('collection') ?? ''): Collection => {
+    const found = deps.collections.find(idOrName);
     if (!found) throw ApiError.notFound('Missing collection context.');
     return found;
   };
@@ -73,6 +79,16 @@ export function register(app: ApiApp, deps: Deps): void {
     requireSuperuser(c);
     const existing = find(c);
     return c.json(toCollectionJSON(saveCollection(deps, await readJsonBody(c), existing)));
+  });
+
+  // Hearth only: the dry run of create, or with ?collection=<idOrName> of update (same body, same
+  // 400); 204 when the save would succeed. For the console's editor, before anything is changed.
+  app.post('/api/hearth/collections/validate', async (c) => {
+    requireSuperuser(c);
+    const target = c.req.query('collection');
+    const existing = target === undefined ? undefined : find(c, target);
+    validateCollection(deps, await readJsonBody(c), existing);
+    return c.body(null, 204);
   });
 
   app.delete('/api/collections/:collection', (c) => {

@@ -40,6 +40,11 @@ export interface ApiAppOptions {
    * limits (each file field's maxSize): the general limit does not apply to them.
    */
   uploadPaths?: RegExp[];
+  /**
+   * Middleware that runs before all the others, the body limit included: the request log, which
+   * must see the requests refused with 413 too.
+   */
+  outermost?: MiddlewareHandler<AppEnv>[];
 }
 
 /**
@@ -49,6 +54,7 @@ export interface ApiAppOptions {
 export function createApiApp(options: ApiAppOptions): ApiApp {
   const app = new Hono<AppEnv>();
 
+  for (const middleware of options.outermost ?? []) app.use('*', middleware);
   app.use('*', limitBody(options.maxBodySize, options.uploadPaths ?? []));
 
   app.notFound(() => {

@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import { ApiError, type ErrorData } from '../core/errors';
 import { readJsonBody, requireSuperuser, type ApiApp } from '../core/http';
-import { SettingsError } from '../core/settings';
+import { SettingsError, type SettingDefs } from '../core/settings';
 import type { Deps } from '../main';
+import { settingDefs } from './registry';
 
 /**
  * GET|PATCH /api/settings (superusers), in PocketBase's nested shape: the store's dotted keys
@@ -14,6 +16,13 @@ export function register(app: ApiApp, deps: Deps): void {
   app.get('/api/settings', (c) => {
     requireSuperuser(c);
     return c.json(nest(deps.settings.redacted()));
+  });
+
+  // Hearth only: what each setting is, so the console renders a form for settings it does not know.
+  const schema = describeSettings(settingDefs);
+  app.get('/api/hearth/settings/schema', (c) => {
+    requireSuperuser(c);
+    return c.json(schema);
   });
 
   app.patch('/api/settings', async (c) => {
@@ -40,6 +49,45 @@ export function register(app: ApiApp, deps: Deps): void {
     deps.settings.set(values);
     return c.json(nest(deps.settings.redacted()));
   });
+}
+
+export interface SettingSchema {
+  key: string;
+  /** The part of the key before the first dot: the object GET /api/settings nests it in. */
+  section: string;
+  name: string;
+  default: unknown;
+  /** Never sent by GET /api/settings; PATCH with '' keeps the stored value. */
+  secret: boolean;
+  description: string;
+  /** JSON Schema (draft 2020-12) of the values PATCH accepts. */
+  schema: Record<string, unknown>;
+}
+
+/**
+ * Every setting with a JSON Schema of what it accepts, sorted by key. `io: 'input'` describes what a
+ * client may send (before zod's transforms); parts JSON Schema cannot express (a transform's own
+ * checks) become `{}`, which accepts anything, and the server still checks every PATCH.
+ */
+export function describeSettings(defs: SettingDefs): SettingSchema[] {
+  return Object.keys(defs)
+    .sort()
+    .map((key) => {
+      const def = defs[key]!;
+      const dot = key.indexOf('.');
+      return {
+        key,
+        section: key.slice(0, dot),
+        name: key.slice(dot + 1),
+        default: def.default as unknown,
+        secret: def.secret === true,
+        description: def.description,
+        schema: z.toJSONSchema(def.schema, { io: 'input', unrepresentable: 'any' }) as Record<
+          string,
+          unknown
+        >,
+      };
+    });
 }
 
 /** `{a.b: 1, a.c: 2}` → `{a: {b: 1, c: 2}}`. */

@@ -1,6 +1,7 @@
 import { authSettings } from '../auth/settings.defs';
 import { coreSettings } from '../core/settings.defs';
 import type { SettingsStore } from '../core/settings';
+import { logsSettings } from '../logs/settings.defs';
 import { mailSettings } from '../mail/settings.defs';
 import { rateLimitSettings } from '../ratelimit/settings.defs';
 import { recordSettings } from '../records/settings.defs';
@@ -12,6 +13,7 @@ export const settingDefs = {
   ...recordSettings,
   ...mailSettings,
   ...rateLimitSettings,
+  ...logsSettings,
 };
 
 export type HearthSettings = SettingsStore<typeof settingDefs>;
