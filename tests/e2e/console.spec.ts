@@ -415,3 +415,71 @@ test('axe finds no serious or critical problems on the main console pages', asyn
   await expect(page.getByRole('dialog', { name: 'New tasks record' })).toBeVisible();
   await scan('record editor');
 });
+
+test('the request log lists requests with their status, and "Errors only" keeps the failures', async ({
+  page,
+  hearth,
+  request,
+}) => {
+  await superuserToken(hearth, request);
+  const anonymous = new PocketBase(hearth.url);
+  expect(await refusal(anonymous.collection('missing_collection').getList())).toBe(404);
+  await anonymous.health.check();
+  await signIn(page, '/_/logs');
+
+  const log = page.getByRole('table', { name: 'Log entries, newest first' });
+  await expect(log).toContainText('/api/collections/missing_collection/records');
+  await expect(log).toContainText('/api/health');
+  await expect(page.getByRole('img', { name: /Requests and errors per hour/ })).toBeVisible();
+
+  await page.getByRole('checkbox', { name: 'Errors only' }).check();
+  await expect(log).toContainText('/api/collections/missing_collection/records');
+  await expect(log).not.toContainText('/api/health');
+
+  const filter = page.getByRole('textbox', { name: 'Filter' });
+  await filter.fill('data.status =');
+  await filter.press('Enter');
+  await expect(filter).toHaveAttribute('aria-invalid', 'true');
+  await filter.fill('data.method = "GET"');
+  await filter.press('Enter');
+  await expect(filter).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(log).toContainText('/api/collections/missing_collection/records');
+});
+
+test('the migrations page lists every applied migration with its UTC times', async ({
+  page,
+  hearth,
+  request,
+}) => {
+  const token = await superuserToken(hearth, request);
+  const res = await request.get('/api/hearth/migrations', { headers: { Authorization: token } });
+  const { applied } = (await res.json()) as { applied: { id: string; capability: string }[] };
+  expect(applied.length).toBeGreaterThan(0);
+  await signIn(page, '/_/migrations');
+  for (const m of applied) await expect(page.getByRole('main')).toContainText(m.id.split('/')[1]!);
+  await expect(page.getByText(`${applied.length} applied, 0 pending, 0 unknown.`)).toBeVisible();
+});
+
+test('users: mark verified and impersonate from the records grid', async ({ page, hearth, request }) => {
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  const ada = await admin
+    .collection('users')
+    .create({ email: 'ada@example.com', password: 'ada password 1', passwordConfirm: 'ada password 1' });
+  expect(ada['verified']).toBe(false);
+  await signIn(page, '/_/collections/users');
+
+  await page.getByRole('button', { name: 'Actions for ada@example.com' }).click();
+  await page.getByRole('button', { name: 'Mark verified' }).click();
+  await expect.poll(async () => (await admin.collection('users').getOne(ada.id))['verified']).toBe(true);
+
+  await page.getByRole('button', { name: 'Actions for ada@example.com' }).click();
+  await page.getByRole('button', { name: 'Impersonate', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: /Impersonate/ });
+  await dialog.getByRole('button', { name: 'Create token' }).click();
+  const issued = await dialog.getByRole('textbox', { name: 'Token' }).inputValue();
+  const asAda = new PocketBase(hearth.url);
+  asAda.authStore.save(issued, null);
+  expect((await asAda.collection('users').getOne(ada.id)).email).toBe('ada@example.com');
+});
