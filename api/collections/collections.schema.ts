@@ -64,7 +64,12 @@ export function buildIndex(index: ParsedIndex, table: string): string {
   return `CREATE ${index.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(index.name)} ON ${quoteIdent(table)} (${index.columns})${where}`;
 }
 
-function createIndexes(sql: BetterSqlite3.Database, collection: Collection): void {
+/** Creates the collection's indexes, except those in `existing` (already there, unchanged). */
+function createIndexes(
+  sql: BetterSqlite3.Database,
+  collection: Collection,
+  existing: ReadonlySet<string> = new Set(),
+): void {
   const errors: ErrorData = {};
   collection.indexes.forEach((text, i) => {
     const parsed = parseIndex(text);
@@ -76,6 +81,7 @@ function createIndexes(sql: BetterSqlite3.Database, collection: Collection): voi
       return;
     }
     collection.indexes[i] = buildIndex(parsed, collection.name);
+    if (existing.has(collection.indexes[i]!)) return;
     try {
       sql.prepare(collection.indexes[i]!).run(); // prepare refuses more than one statement
     } catch (err) {
@@ -89,8 +95,9 @@ function createIndexes(sql: BetterSqlite3.Database, collection: Collection): voi
     throw ApiError.badRequest('Failed to save collection.', { indexes: errors });
 }
 
-function dropIndexes(sql: BetterSqlite3.Database, collection: Collection): void {
+function dropIndexes(sql: BetterSqlite3.Database, collection: Collection, keep: ReadonlySet<string>): void {
   for (const text of collection.indexes) {
+    if (keep.has(text)) continue;
     const parsed = parseIndex(text);
     if (parsed) sql.exec(`DROP INDEX IF EXISTS ${quoteIdent(parsed.name)}`);
   }
@@ -118,7 +125,8 @@ export function syncCollectionTable(sql: BetterSqlite3.Database, old: Collection
     saveView(sql, next, old);
     return;
   }
-  dropIndexes(sql, old);
+  const kept = unchangedIndexes(old, next);
+  dropIndexes(sql, old, kept);
   const table = quoteIdent(next.name);
   if (old.name !== next.name) sql.exec(`ALTER TABLE ${quoteIdent(old.name)} RENAME TO ${table}`);
   for (const f of old.fields) {
@@ -151,7 +159,30 @@ export function syncCollectionTable(sql: BetterSqlite3.Database, old: Collection
       );
     }
   }
-  createIndexes(sql, next);
+  createIndexes(sql, next, kept);
+}
+
+/**
+ * The indexes an update leaves as they are: the same SQL on a table whose name and columns keep
+ * their names and shapes. Rebuilding them would cost a scan of the table per index on every save
+ * (and on every dry run the console sends while rules are typed); a rename, dropped column or
+ * single/multiple change rebuilds them all, since SQLite refuses to drop a column an index uses.
+ */
+function unchangedIndexes(old: Collection, next: Collection): ReadonlySet<string> {
+  const structural =
+    old.name !== next.name ||
+    old.fields.some((f) => {
+      const n = next.fields.find((x) => x.id === f.id);
+      return !n || n.name !== f.name || isMultiple(n) !== isMultiple(f);
+    });
+  if (structural) return new Set();
+  const wanted = new Set(
+    next.indexes.flatMap((text) => {
+      const parsed = parseIndex(text);
+      return parsed ? [buildIndex(parsed, next.name)] : [];
+    }),
+  );
+  return new Set(old.indexes.filter((text) => wanted.has(text)));
 }
 
 export function dropCollectionTable(sql: BetterSqlite3.Database, collection: Collection): void {

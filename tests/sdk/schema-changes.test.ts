@@ -255,3 +255,62 @@ describe('scaffolds', () => {
     expect(scaffolds['view']).toMatchObject({ type: 'view', fields: [] });
   });
 });
+
+describe('indexes are rebuilt only when they or the columns under them change', () => {
+  /**
+   * Each index's row in sqlite_master: a rebuilt index is deleted and inserted again, after the rows
+   * of anything created since, so its rowid changes.
+   */
+  function schemaRows(table: string): Record<string, number> {
+    const rows = s.hearth.db.sql
+      .prepare(
+        "SELECT name, rowid AS r FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+      )
+      .all(table) as { name: string; r: number }[];
+    return Object.fromEntries(rows.map((r) => [r.name, r.r]));
+  }
+
+  test('a rule change, an added field or another index leaves an index as it is', async () => {
+    const { c } = await seeded();
+    const idx = `idx_${c.name}_title`;
+    await s.admin.collections.update(c.id, { indexes: [`CREATE INDEX ${idx} ON ${c.name} (title)`] });
+    const before = schemaRows(c.name)[idx];
+    expect(before).toBeGreaterThan(0);
+    await createCollection(s.admin, unique('later'), [{ name: 'x', type: 'text' }]);
+
+    await s.admin.collections.update(c.id, { listRule: 'n > 1' });
+    expect(schemaRows(c.name)[idx]).toBe(before);
+    await s.admin.collections.update(c.id, {
+      fields: [...c.fields, { name: 'extra', type: 'text' }],
+      indexes: [`CREATE INDEX ${idx} ON ${c.name} (title)`, `CREATE INDEX idx_${c.name}_n ON ${c.name} (n)`],
+    });
+    expect(schemaRows(c.name)[idx]).toBe(before);
+    expect(Object.keys(schemaRows(c.name)).sort()).toEqual([idx, `idx_${c.name}_n`].sort());
+  });
+
+  test('a renamed column or a changed index is rebuilt and keeps working', async () => {
+    const { c } = await seeded();
+    const idx = `idx_${c.name}_title`;
+    await s.admin.collections.update(c.id, { indexes: [`CREATE UNIQUE INDEX ${idx} ON ${c.name} (title)`] });
+    const saved = await s.admin.collections.getOne(c.id);
+    const fields = saved.fields.map((f) => (f.name === 'title' ? { ...f, name: 'heading' } : f));
+    // As PocketBase's dashboard does, the index names the column by its new name in the same save.
+    const renamed = await s.admin.collections.update(c.id, {
+      fields,
+      indexes: [`CREATE UNIQUE INDEX ${idx} ON ${c.name} (heading)`],
+    });
+    expect(renamed.indexes).toEqual([`CREATE UNIQUE INDEX "${idx}" ON "${c.name}" (heading)`]);
+    expect(indexNames(c.name)).toContain(idx);
+    expect(
+      await failure(s.admin.collection(c.name).create({ heading: 't0' })),
+      'the unique index still holds after the rename',
+    ).toMatchObject({ status: 400 });
+
+    await s.admin.collections.update(c.id, { indexes: [`CREATE INDEX ${idx} ON ${c.name} (heading, n)`] });
+    const sqlText = s.hearth.db.sql
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?")
+      .pluck()
+      .get(idx) as string;
+    expect(sqlText).toMatch(/\(heading, n\)/);
+  });
+});
