@@ -2,7 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import i18next from 'i18next';
 import { findField, type Collection } from '../collections/collection.model';
 import { ApiError, type ErrorData } from '../core/errors';
-import { readJsonBody, requestHeader, SUPERUSERS, type ApiApp, type ApiContext } from '../core/http';
+import {
+  readJsonBody,
+  requestHeader,
+  skipSuccessLog,
+  SUPERUSERS,
+  type ApiApp,
+  type ApiContext,
+} from '../core/http';
 import { quoteIdent } from '../lib/sql';
 import { formatDateTime } from '../lib/time';
 import type { Deps } from '../main';
@@ -119,8 +126,9 @@ export function registerOAuth2(app: ApiApp, deps: Deps): void {
     if (!sendToClient(deps, data.state, OAUTH2_TOPIC, message)) return page(false);
     return page(!data.error && data.code !== '');
   };
-  app.get('/api/oauth2-redirect', redirect);
-  app.post('/api/oauth2-redirect', redirect);
+  // As PocketBase: the provider's code and state are in this URL; only failures are logged.
+  app.get('/api/oauth2-redirect', skipSuccessLog, redirect);
+  app.post('/api/oauth2-redirect', skipSuccessLog, redirect);
 }
 
 /**

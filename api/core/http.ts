@@ -23,7 +23,7 @@ export interface AuthRecord {
  * `app.request()` tests).
  */
 export type AppEnv = {
-  Variables: { auth?: AuthRecord };
+  Variables: { auth?: AuthRecord; skipSuccessLog?: true };
   Bindings: { incoming?: IncomingMessage; outgoing?: ServerResponse };
 };
 export type ApiApp = Hono<AppEnv>;
@@ -155,6 +155,16 @@ export async function readJsonBody(c: ApiContext): Promise<Record<string, unknow
   }
   return body as Record<string, unknown>;
 }
+
+/**
+ * PocketBase's SkipSuccessActivityLog: the request log (api/logs) keeps this route's requests only
+ * when they fail. For routes whose successes are noise (health probes every few seconds) or whose
+ * URL carries secrets (the OAuth2 redirect).
+ */
+export const skipSuccessLog: MiddlewareHandler<AppEnv> = (c, next) => {
+  c.set('skipSuccessLog', true);
+  return next();
+};
 
 /** PocketBase's RequireSuperuserAuth: 401 without a token, 403 for any other record. */
 export function requireSuperuser(c: ApiContext): AuthRecord {

@@ -39,6 +39,7 @@ function logRequest(
 ): void {
   const level = error === undefined ? LogLevel.info : LogLevel.error;
   if (!logs.enabled(level)) return;
+  if (error === undefined && c.get('skipSuccessLog')) return;
   const execTime = performance.now() - started;
   const env = c.env as AppEnv['Bindings'] | undefined;
   const incoming = env?.incoming;

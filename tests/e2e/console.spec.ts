@@ -424,17 +424,17 @@ test('the request log lists requests with their status, and "Errors only" keeps 
   await superuserToken(hearth, request);
   const anonymous = new PocketBase(hearth.url);
   expect(await refusal(anonymous.collection('missing_collection').getList())).toBe(404);
-  await anonymous.health.check();
+  await anonymous.collection('users').listAuthMethods();
   await signIn(page, '/_/logs');
 
   const log = page.getByRole('table', { name: 'Log entries, newest first' });
   await expect(log).toContainText('/api/collections/missing_collection/records');
-  await expect(log).toContainText('/api/health');
+  await expect(log).toContainText('/api/collections/users/auth-methods');
   await expect(page.getByRole('img', { name: /Requests and errors per hour/ })).toBeVisible();
 
   await page.getByRole('checkbox', { name: 'Errors only' }).check();
   await expect(log).toContainText('/api/collections/missing_collection/records');
-  await expect(log).not.toContainText('/api/health');
+  await expect(log).not.toContainText('/api/collections/users/auth-methods');
 
   const filter = page.getByRole('textbox', { name: 'Filter' });
   await filter.fill('data.status =');

@@ -44,7 +44,7 @@ async function get(path: string, headers: Record<string, string> = {}): Promise<
 describe('request entries', () => {
   test('a successful request: INFO, PocketBase message and data', async () => {
     const m = unique('ok');
-    const res = await get(`/api/health?m=${m}`, {
+    const res = await get(`/api/collections/users/auth-methods?m=${m}`, {
       'user-agent': 'logs-test/1.0',
       referer: 'http://x.example/',
     });
@@ -54,11 +54,11 @@ describe('request entries', () => {
     expect(entry!.id).toMatch(/^[a-z0-9]{15}$/);
     expect(entry!.created).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(entry!.level).toBe(0);
-    expect(entry!.message).toBe(`GET /api/health?m=${m}`);
+    expect(entry!.message).toBe(`GET /api/collections/users/auth-methods?m=${m}`);
     expect(entry!.data).toEqual({
       type: 'request',
       execTime: expect.any(Number),
-      url: `/api/health?m=${m}`,
+      url: `/api/collections/users/auth-methods?m=${m}`,
       method: 'GET',
       status: 200,
       referer: 'http://x.example/',
@@ -70,13 +70,22 @@ describe('request entries', () => {
     expect(entry!.data['execTime']).toBeGreaterThan(0);
   });
 
+  // PocketBase's SkipSuccessActivityLog: a load balancer's health probes every few seconds are noise.
+  test('successful health checks are not logged', async () => {
+    const m = unique('skip');
+    expect((await get(`/api/health?m=${m}`)).status).toBe(200);
+    expect((await get(`/api/collections/users/auth-methods?m=${m}`)).status).toBe(200);
+    const urls = (await entriesFor(m)).map((e) => e.data['url']);
+    expect(urls).toEqual([`/api/collections/users/auth-methods?m=${m}`]);
+  });
+
   test('the auth collection of the signed-in record; authId only with logs.logAuthId', async () => {
     const m = unique('auth');
     const { client, record } = await s.signUp();
-    await client.send(`/api/health?m=${m}&who=user`, {});
-    await s.admin.send(`/api/health?m=${m}&who=admin`, {});
+    await client.send(`/api/collections/users/auth-methods?m=${m}&who=user`, {});
+    await s.admin.send(`/api/collections/users/auth-methods?m=${m}&who=admin`, {});
     s.hearth.settings.set({ 'logs.logAuthId': true });
-    await client.send(`/api/health?m=${m}&who=user2`, {});
+    await client.send(`/api/collections/users/auth-methods?m=${m}&who=user2`, {});
     const entries = await entriesFor(m);
     expect(entries.map((e) => [e.data['auth'], e.data['authId']])).toEqual([
       ['users', undefined],
@@ -132,11 +141,11 @@ describe('request entries', () => {
 
   test('userIP as trustedProxy resolves it; remoteIP is the connection; none with logs.logIP off', async () => {
     const m = unique('ip');
-    await get(`/api/health?m=${m}&n=1`, { 'x-forwarded-for': '203.0.113.9' });
+    await get(`/api/collections/users/auth-methods?m=${m}&n=1`, { 'x-forwarded-for': '203.0.113.9' });
     s.hearth.settings.set({ 'trustedProxy.headers': ['X-Forwarded-For'] });
-    await get(`/api/health?m=${m}&n=2`, { 'x-forwarded-for': '203.0.113.9' });
+    await get(`/api/collections/users/auth-methods?m=${m}&n=2`, { 'x-forwarded-for': '203.0.113.9' });
     s.hearth.settings.set({ 'logs.logIP': false });
-    await get(`/api/health?m=${m}&n=3`, { 'x-forwarded-for': '203.0.113.9' });
+    await get(`/api/collections/users/auth-methods?m=${m}&n=3`, { 'x-forwarded-for': '203.0.113.9' });
     const entries = await entriesFor(m);
     expect(entries.map((e) => [e.data['userIP'], e.data['remoteIP']])).toEqual([
       ['127.0.0.1', '127.0.0.1'], // the header is not trusted unless configured
@@ -148,27 +157,29 @@ describe('request entries', () => {
   test('logs.minLevel 8 keeps only failed requests, from the next request on', async () => {
     const m = unique('level');
     await s.admin.settings.update({ logs: { minLevel: 8 } });
-    await get(`/api/health?m=${m}&n=ok`);
+    await get(`/api/collections/users/auth-methods?m=${m}&n=ok`);
     await get(`/api/nowhere?m=${m}&n=fail`);
     await s.admin.settings.update({ logs: { minLevel: 0 } });
-    await get(`/api/health?m=${m}&n=ok-again`);
+    await get(`/api/collections/users/auth-methods?m=${m}&n=ok-again`);
     expect((await entriesFor(m)).map((e) => e.data['url'])).toEqual([
       `/api/nowhere?m=${m}&n=fail`,
-      `/api/health?m=${m}&n=ok-again`,
+      `/api/collections/users/auth-methods?m=${m}&n=ok-again`,
     ]);
   });
 
   test('logs.maxDays 0 keeps nothing: what was kept goes at once, nothing new is written', async () => {
     const m = unique('off');
-    await get(`/api/health?m=${m}&n=before`);
+    await get(`/api/collections/users/auth-methods?m=${m}&n=before`);
     expect(await entriesFor(m)).toHaveLength(1);
     await s.admin.settings.update({ logs: { maxDays: 0 } });
-    await get(`/api/health?m=${m}&n=off`);
+    await get(`/api/collections/users/auth-methods?m=${m}&n=off`);
     await get(`/api/nowhere?m=${m}&n=off`);
     expect((await s.admin.logs.getList(1, 1)).totalItems).toBe(0);
     await s.admin.settings.update({ logs: { maxDays: 5 } });
-    await get(`/api/health?m=${m}&n=on`);
-    expect((await entriesFor(m)).map((e) => e.data['url'])).toEqual([`/api/health?m=${m}&n=on`]);
+    await get(`/api/collections/users/auth-methods?m=${m}&n=on`);
+    expect((await entriesFor(m)).map((e) => e.data['url'])).toEqual([
+      `/api/collections/users/auth-methods?m=${m}&n=on`,
+    ]);
   });
 
   test('settings in PocketBase shape; bad values → 400', async () => {
@@ -183,7 +194,7 @@ describe('request entries', () => {
 describe('the logs API', () => {
   test('getList: filter on data.status and method, sort, paging, skipTotal', async () => {
     const m = unique('list');
-    for (let i = 0; i < 3; i++) await get(`/api/health?m=${m}&i=${i}`);
+    for (let i = 0; i < 3; i++) await get(`/api/collections/users/auth-methods?m=${m}&i=${i}`);
     await fetch(`${s.url}/api/nowhere?m=${m}`, { method: 'POST' });
     await get(`/api/nowhere?m=${m}`);
     const marker = about(m);
@@ -195,8 +206,8 @@ describe('the logs API', () => {
     const page = await s.admin.logs.getList(2, 2, { filter: marker, sort: '-rowid' });
     expect(page).toMatchObject({ page: 2, perPage: 2, totalItems: 5, totalPages: 3 });
     expect(page.items.map((e) => e.data['url'])).toEqual([
-      `/api/health?m=${m}&i=2`,
-      `/api/health?m=${m}&i=1`,
+      `/api/collections/users/auth-methods?m=${m}&i=2`,
+      `/api/collections/users/auth-methods?m=${m}&i=1`,
     ]);
     const skipped = await s.admin.logs.getList(1, 2, { filter: marker, skipTotal: true });
     expect(skipped).toMatchObject({ totalItems: -1, totalPages: -1 });
@@ -205,7 +216,7 @@ describe('the logs API', () => {
 
   test('getOne: the entry; an unknown id → 404', async () => {
     const m = unique('one');
-    await get(`/api/health?m=${m}`);
+    await get(`/api/collections/users/auth-methods?m=${m}`);
     const [entry] = await entriesFor(m);
     expect(await s.admin.logs.getOne(entry!.id)).toEqual(entry);
     const err = await failure(s.admin.logs.getOne('nosuchlogentry'));
@@ -231,7 +242,7 @@ describe('the logs API', () => {
       row('2020-01-02 03:59:59.999Z', 500),
       row('2020-01-02 05:00:00.000Z', 200),
     ]);
-    await get(`/api/health?m=${m}`);
+    await get(`/api/collections/users/auth-methods?m=${m}`);
     const filter = about(m);
     const hour = `${formatDateTime(new Date()).slice(0, 13)}:00:00.000Z`;
     expect(await s.admin.logs.getStats({ filter })).toEqual([
