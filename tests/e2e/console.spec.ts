@@ -36,6 +36,12 @@ test('anonymous visitors and signed-in users see only the sign-in form, and the 
   hearth,
   request,
 }) => {
+  // Before the first superuser exists, the console points to first-run setup.
+  await page.goto('/_/');
+  await expect(page).toHaveURL(/\/_\/collections$/);
+  await expect(page.getByText('This Hearth has no superuser yet.', { exact: false })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Set up Hearth' })).toHaveAttribute('href', '/setup');
+
   const token = await superuserToken(hearth, request);
   const admin = new PocketBase(hearth.url);
   admin.authStore.save(token, null);
