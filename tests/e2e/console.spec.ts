@@ -489,3 +489,42 @@ test('users: mark verified and impersonate from the records grid', async ({ page
   asAda.authStore.save(issued, null);
   expect((await asAda.collection('users').getOne(ada.id)).email).toBe('ada@example.com');
 });
+
+test('renaming a field renames it in the indexes; removing one asks first', async ({
+  page,
+  hearth,
+  request,
+}) => {
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  const tasks = await admin.collections.create({
+    name: 'tasks',
+    type: 'base',
+    fields: [
+      { name: 'title', type: 'text' },
+      { name: 'notes', type: 'text' },
+    ],
+    indexes: ['CREATE INDEX idx_tasks_title ON tasks (title)'],
+  });
+  await admin.collection('tasks').create({ title: 'kept', notes: 'gone soon' });
+  await signIn(page, `/_/collections/${tasks.id}/schema`);
+
+  const title = page.getByLabel('Field name').nth(1); // after the system id field
+  await expect(title).toHaveValue('title');
+  await title.fill('heading');
+  await title.press('Tab');
+  await expect(page.getByRole('textbox', { name: 'Index 1' })).toHaveValue(/\(heading\)/);
+
+  await page.getByRole('button', { name: 'Remove field notes' }).click();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete a field?' });
+  await expect(dialog).toContainText('notes');
+  await dialog.getByRole('button', { name: 'Delete the field and save' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Collection tasks saved.' })).toBeVisible();
+
+  const saved = await admin.collections.getOne('tasks');
+  expect(saved.fields.map((f) => f.name)).toEqual(['id', 'heading']);
+  expect(saved.indexes).toEqual(['CREATE INDEX "idx_tasks_title" ON "tasks" (heading)']);
+  expect((await admin.collection('tasks').getFirstListItem(''))['heading']).toBe('kept');
+});

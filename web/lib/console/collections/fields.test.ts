@@ -8,6 +8,7 @@ import {
   newField,
   optionText,
   optionValue,
+  renameInIndexes,
 } from './fields';
 
 describe('collection editor fields', () => {
@@ -58,5 +59,25 @@ describe('collection editor fields', () => {
     expect(moved(['a', 'b', 'c'], 0, 1)).toEqual(['b', 'a', 'c']);
     expect(moved(['a', 'b', 'c'], 0, -1)).toEqual(['a', 'b', 'c']);
     expect(moved(['a', 'b', 'c'], 2, 1)).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('renaming a field renames it in the indexes', () => {
+  test.each([
+    ['CREATE INDEX idx_title ON posts (title)', 'CREATE INDEX idx_title ON posts (heading)'],
+    ['CREATE UNIQUE INDEX "i" ON "posts" ("title", n)', 'CREATE UNIQUE INDEX "i" ON "posts" ("heading", n)'],
+    [
+      "CREATE INDEX i ON posts (`title` DESC) WHERE title != ''",
+      "CREATE INDEX i ON posts (`heading` DESC) WHERE heading != ''",
+    ],
+    ['CREATE INDEX i ON title (title)', 'CREATE INDEX i ON title (heading)'],
+    ['CREATE INDEX i ON posts (subtitle, title_2)', 'CREATE INDEX i ON posts (subtitle, title_2)'],
+  ])('%s', (sql, renamed) => {
+    expect(renameInIndexes([sql], 'title', 'heading')).toEqual([renamed]);
+  });
+
+  test('nothing changes without a real rename', () => {
+    expect(renameInIndexes(['CREATE INDEX i ON t (a)'], 'a', 'a')).toEqual(['CREATE INDEX i ON t (a)']);
+    expect(renameInIndexes(['CREATE INDEX i ON t (a)'], '', 'b')).toEqual(['CREATE INDEX i ON t (a)']);
   });
 });

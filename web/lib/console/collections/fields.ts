@@ -165,3 +165,21 @@ export function moved<T>(list: readonly T[], index: number, by: -1 | 1): T[] {
   [out[index], out[to]] = [out[to]!, out[index]!];
   return out;
 }
+
+/**
+ * The indexes with a renamed column renamed too, as PocketBase's dashboard does: only in the
+ * column list and WHERE part (after the first parenthesis), only whole identifiers, quoted or not.
+ */
+export function renameInIndexes(indexes: readonly string[], from: string, to: string): string[] {
+  if (!from || !to || from === to) return [...indexes];
+  const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const identifier = new RegExp(`(?<![\\w"\`\\[])(["\`\\[]?)${escaped}(["\`\\]]?)(?![\\w"\`\\]])`, 'g');
+  return indexes.map((sql) => {
+    const open = sql.indexOf('(');
+    if (open === -1) return sql;
+    return (
+      sql.slice(0, open) +
+      sql.slice(open).replace(identifier, (_m, q1: string, q2: string) => `${q1}${to}${q2}`)
+    );
+  });
+}
