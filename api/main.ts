@@ -17,6 +17,7 @@ import { FileStorage } from './files/files.storage';
 import { register as registerHealth } from './health';
 import { Logs, register as registerLogs, requestLogger } from './logs';
 import { register as registerMail } from './mail';
+import { register as registerNotes } from './notes';
 import { register as registerRateLimits } from './ratelimit';
 import { register as registerRealtime } from './realtime';
 import { register as registerRecords } from './records';
@@ -123,6 +124,7 @@ export function createHearth(
   registerRecords(api, deps);
   registerRealtime(api, deps);
   registerFiles(api, deps);
+  registerNotes(api, deps);
 
   return {
     ...deps,

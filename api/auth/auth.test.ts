@@ -144,8 +144,8 @@ describe('superuser auth-with-password', () => {
       {
         name: 'a base collection has no sign-in → 400',
         method: 'POST',
-        url: '/api/collections/notes/auth-with-password',
-        before: (h) => void saveCollection(h, { name: 'notes', fields: [{ name: 'email', type: 'email' }] }),
+        url: '/api/collections/memos/auth-with-password',
+        before: (h) => void saveCollection(h, { name: 'memos', fields: [{ name: 'email', type: 'email' }] }),
         body: { identity: 'nobody@example.com', password: 'whatever' },
         expectedStatus: 400,
         expectedContent: ['not an auth collection'],

@@ -28,6 +28,9 @@ export const DEFAULT_RATE_LIMIT_RULES: RateLimitRule[] = [
   // signing. A wallet sign-in takes one; 30 a minute leaves room for retries and several tabs. No
   // method in the label, so HEAD (answered by the GET route) counts too.
   { label: '/api/hearth/siwe/nonce', audience: '', duration: 60, maxRequests: 30 },
+  // Finding whom to share a note with answers whether an exact address has set up notes: enough
+  // for a person typing addresses, too slow to test a list of them. Guests get 401 at once.
+  { label: '/api/hearth/notes/recipient', audience: '@auth', duration: 60, maxRequests: 30 },
 ];
 
 /** PocketBase's `rateLimits` settings: `{enabled, rules: [{label, audience, duration, maxRequests}]}`. */

@@ -10,12 +10,12 @@ import { cacheable, ListCache } from './records.cache';
 describe('list cache', () => {
   let h: TestHearth;
   const list = async (query = '', headers: Record<string, string> = {}) => {
-    const res = await h.api.request(`/api/collections/notes/records?skipTotal=1${query}`, { headers });
+    const res = await h.api.request(`/api/collections/memos/records?skipTotal=1${query}`, { headers });
     expect(res.status).toBe(200);
     return ((await res.json()) as { items: { title: string }[] }).items.map((i) => i.title);
   };
   const create = (title: string) =>
-    h.api.request('/api/collections/notes/records', {
+    h.api.request('/api/collections/memos/records', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ title }),
@@ -25,7 +25,7 @@ describe('list cache', () => {
     h = testHearth();
     await withSuperuser(h);
     saveCollection(h, {
-      name: 'notes',
+      name: 'memos',
       fields: [{ name: 'title', type: 'text' }],
       listRule: '',
       createRule: '',
@@ -45,7 +45,7 @@ describe('list cache', () => {
     expect(await list()).toEqual([]);
     const other = new BetterSqlite3(join(h.dir, DATABASE_FILE));
     try {
-      other.prepare("INSERT INTO notes (id, title) VALUES ('fromanotherproc', 'other')").run();
+      other.prepare("INSERT INTO memos (id, title) VALUES ('fromanotherproc', 'other')").run();
     } finally {
       other.close();
     }
@@ -57,13 +57,13 @@ describe('list cache', () => {
   test('a rule change shows at once', async () => {
     await create('one');
     expect(await list()).toEqual(['one']);
-    saveCollection(h, { listRule: 'title = "two"' }, h.collections.find('notes'));
+    saveCollection(h, { listRule: 'title = "two"' }, h.collections.find('memos'));
     expect(await list()).toEqual([]);
   });
 
   test('answers differ per signed-in record', async () => {
     await create('one');
-    saveCollection(h, { listRule: '@request.auth.id != ""' }, h.collections.find('notes'));
+    saveCollection(h, { listRule: '@request.auth.id != ""' }, h.collections.find('memos'));
     expect(await list()).toEqual([]);
     expect(await list('', await superuserHeaders(h))).toEqual(['one']);
     expect(await list()).toEqual([]);
@@ -84,7 +84,7 @@ describe('list cache', () => {
       true,
     ],
   ])('cacheable: %s', (_name, rule, filter, sort, expand, expected) => {
-    const collection = { ...h.collections.find('notes')!, listRule: rule };
+    const collection = { ...h.collections.find('memos')!, listRule: rule };
     expect(cacheable(collection, filter, sort, expand)).toBe(expected);
     expect(cacheable({ ...collection, type: 'view' }, filter, sort, expand)).toBe(false);
   });
@@ -94,7 +94,7 @@ describe('list cache', () => {
     const before = cache.stamp();
     const other = new BetterSqlite3(join(h.dir, DATABASE_FILE));
     try {
-      other.prepare("INSERT INTO notes (id, title) VALUES ('fromanotherproc', 'other')").run();
+      other.prepare("INSERT INTO memos (id, title) VALUES ('fromanotherproc', 'other')").run();
     } finally {
       other.close();
     }

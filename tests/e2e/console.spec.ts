@@ -164,24 +164,24 @@ test('a collection is deleted only after a confirmation that names it', async ({
   const token = await superuserToken(hearth, request);
   const admin = new PocketBase(hearth.url);
   admin.authStore.save(token, null);
-  const notes = await admin.collections.create({
-    name: 'notes',
+  const memos = await admin.collections.create({
+    name: 'memos',
     type: 'base',
     fields: [{ name: 'text', type: 'text' }],
   });
-  await signIn(page, `/_/collections/${notes.id}/schema`);
+  await signIn(page, `/_/collections/${memos.id}/schema`);
 
   await page.getByRole('button', { name: 'Delete collection' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Delete notes?' });
+  const dialog = page.getByRole('dialog', { name: 'Delete memos?' });
   await expect(dialog).toContainText('all of its records');
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(dialog).toBeHidden();
-  expect((await admin.collections.getOne('notes')).id).toBe(notes.id);
+  expect((await admin.collections.getOne('memos')).id).toBe(memos.id);
 
   await page.getByRole('button', { name: 'Delete collection' }).click();
   await dialog.getByRole('button', { name: 'Delete collection' }).click();
   await expect(page).toHaveURL(/\/_\/collections$/);
-  expect(await refusal(admin.collections.getOne('notes'))).toBe(404);
+  expect(await refusal(admin.collections.getOne('memos'))).toBe(404);
 });
 
 test('collections export and import as JSON', async ({ page, hearth, request }) => {

@@ -37,7 +37,7 @@ test('the SDK subscribes and unsubscribes in the browser with the native EventSo
 
   const token = await superuserToken(hearth, request);
   const headers = { Authorization: token };
-  const name = 'notes';
+  const name = 'memos';
   const created = await request.post('/api/collections', {
     headers,
     data: { name, type: 'base', listRule: '', viewRule: '', fields: [{ name: 'title', type: 'text' }] },

@@ -87,6 +87,7 @@ describe('defaults', () => {
     const labels = settings.rateLimits.rules.map((r) => (r as RateLimitRule).label);
     expect(labels.filter((l) => l.includes('/') || /:(list|view|create|update|delete)$/.test(l))).toEqual([
       '/api/hearth/siwe/nonce',
+      '/api/hearth/notes/recipient',
     ]);
   });
 

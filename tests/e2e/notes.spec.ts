@@ -1,0 +1,115 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import PocketBase from 'pocketbase';
+import { expect, superuserToken, test } from './fixtures';
+
+/**
+ * Encrypted notes in Chromium with a passphrase: set up, write, reload, unlock, read; a wrong
+ * passphrase opens nothing; and afterwards no request body and no byte of the data folder holds the
+ * plaintext.
+ */
+
+const PASSPHRASE = 'a long and private passphrase';
+const TITLE = 'Plan for the heist 7f3a';
+const TEXT = 'Meet at the old mill at dawn 91c2';
+
+/** axe's serious and critical findings on the page as it is. */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Every file under a folder, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+async function signInAs(page: Page, url: string, email: string, password: string): Promise<void> {
+  const pb = new PocketBase(url);
+  await pb.collection('users').authWithPassword(email, password);
+  await page.goto('/');
+  await page.evaluate(
+    (value) => localStorage.setItem('pocketbase_auth', value),
+    JSON.stringify({ token: pb.authStore.token, record: pb.authStore.record }),
+  );
+}
+
+test('a note written with a passphrase is unreadable to the server and opens again after a reload', async ({
+  page,
+  hearth,
+  request,
+}) => {
+  test.setTimeout(90_000);
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  await admin
+    .collection('users')
+    .create({ email: 'ada@example.com', password: 'ada password 1', passwordConfirm: 'ada password 1' });
+
+  const bodies: string[] = [];
+  page.on('request', (req) => {
+    const body = req.postData();
+    if (body) bodies.push(body);
+  });
+
+  await signInAs(page, hearth.url, 'ada@example.com', 'ada password 1');
+  await page.goto('/notes');
+  await expect(page.getByRole('heading', { name: 'Set up encrypted notes' })).toBeVisible();
+  expect(await accessibilityProblems(page), 'setup').toEqual([]);
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page.getByLabel('Confirm passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Create encryption key' }).click();
+
+  await page.getByRole('button', { name: 'New note' }).click();
+  await page.getByLabel('Title').fill(TITLE);
+  await page.getByLabel('Text').fill(TEXT);
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  expect(await accessibilityProblems(page), 'editor').toEqual([]);
+
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Notes are locked' })).toBeVisible();
+  await page.getByLabel('Passphrase', { exact: true }).fill('not the passphrase');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await expect(page.getByLabel('Passphrase', { exact: true })).toHaveAccessibleDescription(
+    'That passphrase does not unlock these notes.',
+  );
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  const note = page.getByRole('button', { name: new RegExp(TITLE) });
+  await expect(note).toBeVisible();
+  await note.click();
+  await expect(page.getByLabel('Text')).toHaveValue(TEXT);
+
+  // Search runs over the decrypted notes in the browser.
+  await page.getByRole('searchbox', { name: 'Search notes' }).fill('old mill');
+  await expect(note).toBeVisible();
+  await page.getByRole('searchbox', { name: 'Search notes' }).fill('nothing like it');
+  await expect(page.getByText('No note matches.')).toBeVisible();
+
+  // The server holds ciphertext only: in what the browser sent, and in every byte it stored.
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await expect(page.getByRole('heading', { name: 'Notes are locked' })).toBeVisible();
+  expect(bodies.length).toBeGreaterThan(0);
+  for (const body of bodies) {
+    expect(body).not.toContain(TITLE);
+    expect(body).not.toContain(TEXT);
+    expect(body).not.toContain(PASSPHRASE);
+  }
+  const stored = await admin.collection('notes').getFullList();
+  expect(stored).toHaveLength(1);
+  expect(JSON.stringify(stored)).not.toContain('heist');
+  for (const file of filesUnder(hearth.dir)) {
+    const bytes = readFileSync(file);
+    for (const secret of [TITLE, TEXT, PASSPHRASE]) {
+      expect(bytes.includes(Buffer.from(secret)), `${file} holds "${secret}"`).toBe(false);
+    }
+  }
+});

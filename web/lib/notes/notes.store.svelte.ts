@@ -1,0 +1,108 @@
+import type { RecordModel } from 'pocketbase';
+import { api } from '$lib/api/client';
+import { newNoteKey, unwrapKey, wrapKey } from '$lib/crypto';
+import { emptyBody, newNoteId, openBody, sealBody, type Note, type NoteBody } from './notes.model';
+import { vault } from './vault.svelte';
+
+export const NOTES = 'notes';
+
+/**
+ * The signed-in user's notes, opened in the browser. Each note's key is unwrapped with the master key
+ * once and kept in memory with it; `clear()` (on lock) forgets both. The highest version seen of each
+ * note is remembered, so an older ciphertext served later (a rollback) is refused.
+ */
+class NotesStore {
+  notes = $state<Note[]>([]);
+  loaded = $state(false);
+  /** Notes whose ciphertext did not open (tampered, or a key that does not match). */
+  unreadable = $state(0);
+  #keys = new Map<string, Uint8Array>();
+  #seen = new Map<string, number>();
+
+  async load(): Promise<void> {
+    const pb = api();
+    const rows = await pb.collection(NOTES).getFullList({
+      filter: pb.filter('owner = {:owner}', { owner: vault.userId }),
+      fields: 'id,version,keyWrap,ciphertext,updated',
+      requestKey: null,
+    });
+    const notes: Note[] = [];
+    let unreadable = 0;
+    for (const row of rows) {
+      const note = this.#open(row);
+      if (note) notes.push(note);
+      else unreadable++;
+    }
+    this.notes = notes;
+    this.unreadable = unreadable;
+    this.loaded = true;
+  }
+
+  async create(): Promise<Note> {
+    const id = newNoteId();
+    const key = newNoteKey();
+    const body = emptyBody();
+    const row = await api()
+      .collection(NOTES)
+      .create(
+        {
+          id,
+          owner: vault.userId,
+          keyWrap: wrapKey(key, vault.masterKey, 'note'),
+          ciphertext: sealBody(id, 1, body, key),
+          version: 1,
+        },
+        { requestKey: null },
+      );
+    this.#keys.set(id, key);
+    this.#seen.set(id, 1);
+    const note: Note = { ...body, id, version: 1, updated: String(row['updated'] ?? '') };
+    this.notes = [note, ...this.notes];
+    return note;
+  }
+
+  /** Seals and stores the next version of a note; the server refuses a version it has passed. */
+  async save(id: string, body: NoteBody): Promise<Note> {
+    const current = this.notes.find((n) => n.id === id);
+    const key = this.#keys.get(id);
+    if (!current || !key) throw new Error('Unknown note.');
+    const version = current.version + 1;
+    const row = await api()
+      .collection(NOTES)
+      .update(id, { ciphertext: sealBody(id, version, body, key), version }, { requestKey: null });
+    this.#seen.set(id, version);
+    const saved: Note = { ...body, id, version, updated: String(row['updated'] ?? '') };
+    this.notes = this.notes.map((n) => (n.id === id ? saved : n));
+    return saved;
+  }
+
+  async remove(id: string): Promise<void> {
+    await api().collection(NOTES).delete(id, { requestKey: null });
+    this.notes = this.notes.filter((n) => n.id !== id);
+    this.#keys.delete(id);
+  }
+
+  clear(): void {
+    for (const key of this.#keys.values()) key.fill(0);
+    this.#keys.clear();
+    this.notes = [];
+    this.loaded = false;
+  }
+
+  #open(row: RecordModel): Note | null {
+    const id = row.id;
+    const version = Number(row['version']);
+    if (version < (this.#seen.get(id) ?? 0)) return null; // older than one already seen: a rollback
+    try {
+      const key = this.#keys.get(id) ?? unwrapKey(String(row['keyWrap']), vault.masterKey, 'note');
+      const body = openBody(id, version, String(row['ciphertext']), key);
+      this.#keys.set(id, key);
+      this.#seen.set(id, version);
+      return { ...body, id, version, updated: String(row['updated'] ?? '') };
+    } catch {
+      return null;
+    }
+  }
+}
+
+export const notesStore = new NotesStore();

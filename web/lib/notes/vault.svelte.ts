@@ -1,0 +1,134 @@
+import { ClientResponseError, type RecordModel } from 'pocketbase';
+import { api } from '$lib/api/client';
+import {
+  derivePassphraseKek,
+  newBoxKeyPair,
+  newMasterKey,
+  newPassphraseParams,
+  parsePassphraseParams,
+  toBase64Url,
+  unwrapKey,
+  wrapKey,
+} from '$lib/crypto';
+
+export const KEYS = 'notes_keys';
+export const DEFAULT_IDLE_MINUTES = 15;
+
+export type VaultStatus = 'idle' | 'loading' | 'setup' | 'locked' | 'unlocked' | 'failed';
+
+/**
+ * The notes' keys of the signed-in user, in memory only while unlocked. The server holds the master
+ * key wrapped (docs/notes-crypto.md); unlocking derives the key-encryption key from the passphrase in
+ * the browser and unwraps it here. Locking forgets it.
+ */
+class Vault {
+  status = $state<VaultStatus>('idle');
+  idleMinutes = $state(DEFAULT_IDLE_MINUTES);
+  /** Progress of a passphrase derivation, 0–1, while one runs. */
+  deriving = $state<number | null>(null);
+  #row: RecordModel | null = null;
+  #master: Uint8Array | null = null;
+  #user = '';
+
+  /** Finds the user's keys row: `setup` when there is none yet, else `locked`. */
+  async load(userId: string): Promise<void> {
+    if (this.#user === userId && this.status !== 'idle' && this.status !== 'failed') return;
+    this.lock();
+    this.#user = userId;
+    this.status = 'loading';
+    try {
+      // The row's id is the user's id: no relation leads to it, so no filter elsewhere can reach it.
+      this.#row = await api()
+        .collection(KEYS)
+        .getOne(userId, { requestKey: null })
+        .catch((err: unknown) => {
+          if (isMissing(err)) return null;
+          throw err;
+        });
+      this.idleMinutes = Number(this.#row?.['idleLockMinutes']) || DEFAULT_IDLE_MINUTES;
+      this.status = this.#row ? 'locked' : 'setup';
+    } catch (err) {
+      this.status = 'failed';
+      throw err;
+    }
+  }
+
+  /** First use: a new master key and box key pair, the master key wrapped by the passphrase. */
+  async setupWithPassphrase(passphrase: string): Promise<void> {
+    const params = newPassphraseParams();
+    const kek = await this.#derive(passphrase, params);
+    const master = newMasterKey();
+    const box = newBoxKeyPair();
+    this.#row = await api()
+      .collection(KEYS)
+      .create(
+        {
+          id: this.#user,
+          passphraseWrap: wrapKey(master, kek, 'master'),
+          passphraseParams: params,
+          boxPublicKey: toBase64Url(box.publicKey),
+          boxSecretWrap: wrapKey(box.secretKey, master, 'box-secret'),
+          idleLockMinutes: this.idleMinutes,
+        },
+        { requestKey: null },
+      );
+    kek.fill(0);
+    this.#master = master;
+    this.status = 'unlocked';
+  }
+
+  /** Unwraps the master key with the passphrase; a wrong one throws CryptoError('wrong-key'). */
+  async unlockWithPassphrase(passphrase: string): Promise<void> {
+    const row = this.#row;
+    if (!row || !row['passphraseWrap']) throw new Error('No passphrase is set for these notes.');
+    const kek = await this.#derive(passphrase, parsePassphraseParams(row['passphraseParams']));
+    try {
+      this.#master = unwrapKey(String(row['passphraseWrap']), kek, 'master');
+    } finally {
+      kek.fill(0);
+    }
+    this.status = 'unlocked';
+  }
+
+  /** Forgets the master key (best effort: JavaScript cannot promise the bytes are gone). */
+  lock(): void {
+    this.#master?.fill(0);
+    this.#master = null;
+    if (this.status === 'unlocked') this.status = 'locked';
+  }
+
+  /** Stores how long the app may sit idle before it locks. */
+  async setIdleMinutes(minutes: number): Promise<void> {
+    this.idleMinutes = minutes;
+    if (this.#row) {
+      this.#row = await api()
+        .collection(KEYS)
+        .update(this.#row.id, { idleLockMinutes: minutes }, { requestKey: null });
+    }
+  }
+
+  get masterKey(): Uint8Array {
+    if (!this.#master) throw new Error('The notes are locked.');
+    return this.#master;
+  }
+
+  get userId(): string {
+    return this.#user;
+  }
+
+  async #derive(passphrase: string, params: ReturnType<typeof newPassphraseParams>): Promise<Uint8Array> {
+    this.deriving = 0;
+    try {
+      return await derivePassphraseKek(passphrase, params, (f) => (this.deriving = f));
+    } finally {
+      this.deriving = null;
+    }
+  }
+}
+
+export const vault = new Vault();
+
+/** True for the SDK's 404: no keys row yet (the rules answer 404 for rows one may not see, too). */
+export function isMissing(err: unknown): boolean {
+  return err instanceof ClientResponseError && err.status === 404;
+}
