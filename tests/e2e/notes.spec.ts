@@ -55,7 +55,9 @@ test('a note written with a passphrase is unreadable to the server and opens aga
     .create({ email: 'ada@example.com', password: 'ada password 1', passwordConfirm: 'ada password 1' });
 
   const bodies: string[] = [];
+  const urls: string[] = [];
   page.on('request', (req) => {
+    urls.push(req.url());
     const body = req.postData();
     if (body) bodies.push(body);
   });
@@ -97,12 +99,20 @@ test('a note written with a passphrase is unreadable to the server and opens aga
   // The server holds ciphertext only: in what the browser sent, and in every byte it stored.
   await page.getByRole('button', { name: 'Lock' }).click();
   await expect(page.getByRole('heading', { name: 'Notes are locked' })).toBeVisible();
-  expect(bodies.length).toBeGreaterThan(0);
+  // The saves themselves were seen: ciphertext went out, and nothing else did.
+  expect(bodies.filter((b) => b.includes('"ciphertext"')).length).toBeGreaterThan(1);
+  for (const url of urls)
+    for (const secret of ['heist', 'mill', 'private passphrase']) expect(url).not.toContain(secret);
   for (const body of bodies) {
     expect(body).not.toContain(TITLE);
     expect(body).not.toContain(TEXT);
     expect(body).not.toContain(PASSPHRASE);
   }
+  // Nothing opened stays in the browser's storage after locking.
+  const storage = await page.evaluate(
+    () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+  );
+  for (const secret of [TITLE, TEXT, PASSPHRASE]) expect(storage).not.toContain(secret);
   const stored = await admin.collection('notes').getFullList();
   expect(stored).toHaveLength(1);
   expect(JSON.stringify(stored)).not.toContain('heist');
@@ -112,4 +122,45 @@ test('a note written with a passphrase is unreadable to the server and opens aga
       expect(bytes.includes(Buffer.from(secret)), `${file} holds "${secret}"`).toBe(false);
     }
   }
+});
+
+test('two tabs editing one note: the later save is kept as a copy, no text is lost', async ({
+  context,
+  page,
+  hearth,
+  request,
+}) => {
+  test.setTimeout(90_000);
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  await admin
+    .collection('users')
+    .create({ email: 'bo@example.com', password: 'bo password 12', passwordConfirm: 'bo password 12' });
+  await signInAs(page, hearth.url, 'bo@example.com', 'bo password 12');
+
+  await page.goto('/notes');
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page.getByLabel('Confirm passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Create encryption key' }).click();
+  await page.getByRole('button', { name: 'New note' }).click();
+  await page.getByLabel('Title').fill('Shared list');
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+
+  const other = await context.newPage();
+  await other.goto('/notes');
+  await other.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await other.getByRole('button', { name: 'Unlock' }).click();
+  await other.getByRole('button', { name: /Shared list/ }).click();
+
+  await page.getByLabel('Text').fill('written in the first tab');
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  await other.getByLabel('Text').fill('written in the second tab');
+  await expect(other.getByRole('alert')).toContainText('Your text was kept as a separate note.');
+  await expect(other.getByLabel('Text')).toHaveValue('written in the first tab');
+
+  await other.getByRole('button', { name: 'Open your copy' }).click();
+  await expect(other.getByLabel('Title')).toHaveValue('Shared list (conflicting copy)');
+  await expect(other.getByLabel('Text')).toHaveValue('written in the second tab');
+  expect(await admin.collection('notes').getFullList()).toHaveLength(2);
 });

@@ -1,10 +1,17 @@
-import type { RecordModel } from 'pocketbase';
+import { ClientResponseError, type RecordModel } from 'pocketbase';
 import { api } from '$lib/api/client';
 import { newNoteKey, unwrapKey, wrapKey } from '$lib/crypto';
 import { emptyBody, newNoteId, openBody, sealBody, type Note, type NoteBody } from './notes.model';
 import { vault } from './vault.svelte';
 
 export const NOTES = 'notes';
+
+/** A save refused because the note moved on elsewhere (another tab or device saved first). */
+export class NoteConflict extends Error {
+  constructor(readonly noteId: string) {
+    super('The note was changed elsewhere.');
+  }
+}
 
 /**
  * The signed-in user's notes, opened in the browser. Each note's key is unwrapped with the master key
@@ -38,10 +45,9 @@ class NotesStore {
     this.loaded = true;
   }
 
-  async create(): Promise<Note> {
+  async create(body: NoteBody = emptyBody()): Promise<Note> {
     const id = newNoteId();
     const key = newNoteKey();
-    const body = emptyBody();
     const row = await api()
       .collection(NOTES)
       .create(
@@ -67,13 +73,30 @@ class NotesStore {
     const key = this.#keys.get(id);
     if (!current || !key) throw new Error('Unknown note.');
     const version = current.version + 1;
-    const row = await api()
-      .collection(NOTES)
-      .update(id, { ciphertext: sealBody(id, version, body, key), version }, { requestKey: null });
+    let row: RecordModel;
+    try {
+      row = await api()
+        .collection(NOTES)
+        .update(id, { ciphertext: sealBody(id, version, body, key), version }, { requestKey: null });
+    } catch (err) {
+      // The update rule answers 404 when the stored version is no longer the one this save follows.
+      if (err instanceof ClientResponseError && err.status === 404) throw new NoteConflict(id);
+      throw err;
+    }
     this.#seen.set(id, version);
     const saved: Note = { ...body, id, version, updated: String(row['updated'] ?? '') };
     this.notes = this.notes.map((n) => (n.id === id ? saved : n));
     return saved;
+  }
+
+  /** Reads one note again from the server (after a conflict), keeping what it holds now. */
+  async refresh(id: string): Promise<Note | null> {
+    const row = await api()
+      .collection(NOTES)
+      .getOne(id, { fields: 'id,version,keyWrap,ciphertext,updated', requestKey: null });
+    const note = this.#open(row);
+    if (note) this.notes = this.notes.map((n) => (n.id === id ? note : n));
+    return note;
   }
 
   async remove(id: string): Promise<void> {

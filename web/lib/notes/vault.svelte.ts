@@ -29,11 +29,14 @@ class Vault {
   #row: RecordModel | null = null;
   #master: Uint8Array | null = null;
   #user = '';
+  /** Bumped by lock() and load(): a derivation that finishes after either must not unlock. */
+  #generation = 0;
 
   /** Finds the user's keys row: `setup` when there is none yet, else `locked`. */
   async load(userId: string): Promise<void> {
     if (this.#user === userId && this.status !== 'idle' && this.status !== 'failed') return;
     this.lock();
+    this.#generation++;
     this.#user = userId;
     this.status = 'loading';
     try {
@@ -55,15 +58,18 @@ class Vault {
 
   /** First use: a new master key and box key pair, the master key wrapped by the passphrase. */
   async setupWithPassphrase(passphrase: string): Promise<void> {
+    const generation = this.#generation;
+    const user = this.#user;
     const params = newPassphraseParams();
     const kek = await this.#derive(passphrase, params);
+    if (generation !== this.#generation) return; // locked or signed out meanwhile
     const master = newMasterKey();
     const box = newBoxKeyPair();
     this.#row = await api()
       .collection(KEYS)
       .create(
         {
-          id: this.#user,
+          id: user,
           passphraseWrap: wrapKey(master, kek, 'master'),
           passphraseParams: params,
           boxPublicKey: toBase64Url(box.publicKey),
@@ -73,6 +79,7 @@ class Vault {
         { requestKey: null },
       );
     kek.fill(0);
+    if (generation !== this.#generation) return;
     this.#master = master;
     this.status = 'unlocked';
   }
@@ -81,17 +88,25 @@ class Vault {
   async unlockWithPassphrase(passphrase: string): Promise<void> {
     const row = this.#row;
     if (!row || !row['passphraseWrap']) throw new Error('No passphrase is set for these notes.');
+    const generation = this.#generation;
     const kek = await this.#derive(passphrase, parsePassphraseParams(row['passphraseParams']));
+    let master: Uint8Array;
     try {
-      this.#master = unwrapKey(String(row['passphraseWrap']), kek, 'master');
+      master = unwrapKey(String(row['passphraseWrap']), kek, 'master');
     } finally {
       kek.fill(0);
     }
+    if (generation !== this.#generation) {
+      master.fill(0); // locked or signed out while the key was derived
+      return;
+    }
+    this.#master = master;
     this.status = 'unlocked';
   }
 
   /** Forgets the master key (best effort: JavaScript cannot promise the bytes are gone). */
   lock(): void {
+    this.#generation++;
     this.#master?.fill(0);
     this.#master = null;
     if (this.status === 'unlocked') this.status = 'locked';
