@@ -96,6 +96,23 @@ test('a note written with a passphrase is unreadable to the server and opens aga
   await page.getByRole('searchbox', { name: 'Search notes' }).fill('nothing like it');
   await expect(page.getByText('No note matches.')).toBeVisible();
 
+  // Markdown preview: elements, never markup from the note; unsafe links are dropped.
+  await page.getByRole('searchbox', { name: 'Search notes' }).fill('');
+  await page
+    .getByLabel('Text')
+    .fill(
+      `${TEXT}\n\n## Route\n\n- **north** gate\n- [map](javascript:alert(1))\n\n<img src=x onerror=alert(1)>`,
+    );
+  await page.getByRole('button', { name: 'Preview' }).click();
+  const preview = page.getByRole('region', { name: 'Preview' });
+  await expect(preview.getByRole('heading', { name: 'Route', level: 2 })).toBeVisible();
+  await expect(preview.getByRole('listitem')).toHaveCount(2);
+  await expect(preview.getByRole('link')).toHaveCount(0);
+  await expect(preview.getByRole('img')).toHaveCount(0);
+  await expect(preview).toContainText('<img src=x onerror=alert(1)>');
+  await page.getByRole('button', { name: 'Write' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+
   // The server holds ciphertext only: in what the browser sent, and in every byte it stored.
   await page.getByRole('button', { name: 'Lock' }).click();
   await expect(page.getByRole('heading', { name: 'Notes are locked' })).toBeVisible();
