@@ -164,7 +164,10 @@ test('two tabs editing one note: the later save is kept as a copy, no text is lo
   await page.getByLabel('Title').fill('Shared list');
   await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
 
+  // The second tab hears nothing through realtime (as a device that lost its stream), so its edit
+  // is made on the old version.
   const other = await context.newPage();
+  await other.route('**/api/realtime**', (route) => route.abort());
   await other.goto('/notes');
   await other.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
   await other.getByRole('button', { name: 'Unlock' }).click();
@@ -180,4 +183,44 @@ test('two tabs editing one note: the later save is kept as a copy, no text is lo
   await expect(other.getByLabel('Title')).toHaveValue('Shared list (conflicting copy)');
   await expect(other.getByLabel('Text')).toHaveValue('written in the second tab');
   expect(await admin.collection('notes').getFullList()).toHaveLength(2);
+});
+
+test('a note open in two tabs follows saves made in the other through realtime', async ({
+  context,
+  page,
+  hearth,
+  request,
+}) => {
+  test.setTimeout(90_000);
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  await admin
+    .collection('users')
+    .create({ email: 'cy@example.com', password: 'cy password 12', passwordConfirm: 'cy password 12' });
+  await signInAs(page, hearth.url, 'cy@example.com', 'cy password 12');
+
+  await page.goto('/notes');
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page.getByLabel('Confirm passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Create encryption key' }).click();
+  await page.getByRole('button', { name: 'New note' }).click();
+  await page.getByLabel('Title').fill('Packing');
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+
+  const other = await context.newPage();
+  await other.goto('/notes');
+  await other.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await other.getByRole('button', { name: 'Unlock' }).click();
+  await other.getByRole('button', { name: /Packing/ }).click();
+  await expect(other.getByLabel('Title')).toHaveValue('Packing');
+
+  await page.getByLabel('Text').fill('tent, stove, map');
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  await expect(other.getByLabel('Text')).toHaveValue('tent, stove, map');
+
+  // A note made in one tab appears in the other's list.
+  await page.getByRole('button', { name: 'New note' }).click();
+  await page.getByLabel('Title').fill('Second list');
+  await expect(other.getByRole('button', { name: /Second list/ })).toBeVisible();
 });

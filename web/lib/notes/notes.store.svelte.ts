@@ -89,6 +89,31 @@ class NotesStore {
     return saved;
   }
 
+  /**
+   * Follows the notes through realtime: a save made in another tab or device replaces the note here
+   * (only a newer version: this tab's own saves come back too), a delete removes it. `onChange` hears
+   * which note changed. Resolves to the function that stops following.
+   */
+  async watch(onChange: (id: string) => void): Promise<() => Promise<void>> {
+    return api()
+      .collection(NOTES)
+      .subscribe('*', (event) => {
+        const id = event.record.id;
+        if (event.action === 'delete') {
+          if (!this.notes.some((n) => n.id === id)) return;
+          this.notes = this.notes.filter((n) => n.id !== id);
+          onChange(id);
+          return;
+        }
+        const known = this.notes.find((n) => n.id === id);
+        if (known && Number(event.record['version']) <= known.version) return;
+        const note = this.#open(event.record);
+        if (!note) return;
+        this.notes = known ? this.notes.map((n) => (n.id === id ? note : n)) : [note, ...this.notes];
+        onChange(id);
+      });
+  }
+
   /** Reads one note again from the server (after a conflict), keeping what it holds now. */
   async refresh(id: string): Promise<Note | null> {
     const row = await api()
