@@ -70,6 +70,13 @@ test('a note written with a passphrase is unreadable to the server and opens aga
   await page.getByLabel('Confirm passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Create encryption key' }).click();
 
+  // The recovery key is shown once, right after setup.
+  const notice = page.getByRole('region', { name: 'Keep your recovery key' });
+  const recoveryKey = /([0-9A-Z]{4}-){13}[0-9A-Z]{4}/.exec((await notice.textContent()) ?? '')?.[0];
+  expect(recoveryKey).toBeTruthy();
+  await notice.getByRole('button', { name: 'I have saved it' }).click();
+  await expect(notice).toBeHidden();
+
   await page.getByRole('button', { name: 'New note' }).click();
   await page.getByLabel('Title').fill(TITLE);
   await page.getByLabel('Text').fill(TEXT);
@@ -83,7 +90,15 @@ test('a note written with a passphrase is unreadable to the server and opens aga
   await expect(page.getByLabel('Passphrase', { exact: true })).toHaveAccessibleDescription(
     'That passphrase does not unlock these notes.',
   );
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  // The recovery key opens them too; a typo is caught by its checksum.
+  await page.getByRole('button', { name: 'Use the recovery key instead' }).click();
+  const typo = `${recoveryKey!.slice(0, -1)}${recoveryKey!.endsWith('0') ? '1' : '0'}`;
+  await page.getByLabel('Recovery key').fill(typo);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await expect(page.getByLabel('Recovery key')).toHaveAccessibleDescription(
+    'That is not a recovery key: check for a typo.',
+  );
+  await page.getByLabel('Recovery key').fill(recoveryKey!.toLowerCase().replaceAll('-', ' '));
   await page.getByRole('button', { name: 'Unlock' }).click();
   const note = page.getByRole('button', { name: new RegExp(TITLE) });
   await expect(note).toBeVisible();
@@ -121,6 +136,7 @@ test('a note written with a passphrase is unreadable to the server and opens aga
   for (const url of urls)
     for (const secret of ['heist', 'mill', 'private passphrase']) expect(url).not.toContain(secret);
   for (const body of bodies) {
+    expect(body).not.toContain(recoveryKey!);
     expect(body).not.toContain(TITLE);
     expect(body).not.toContain(TEXT);
     expect(body).not.toContain(PASSPHRASE);
@@ -135,7 +151,7 @@ test('a note written with a passphrase is unreadable to the server and opens aga
   expect(JSON.stringify(stored)).not.toContain('heist');
   for (const file of filesUnder(hearth.dir)) {
     const bytes = readFileSync(file);
-    for (const secret of [TITLE, TEXT, PASSPHRASE]) {
+    for (const secret of [TITLE, TEXT, PASSPHRASE, recoveryKey!]) {
       expect(bytes.includes(Buffer.from(secret)), `${file} holds "${secret}"`).toBe(false);
     }
   }

@@ -5,7 +5,9 @@ import {
   newBoxKeyPair,
   newMasterKey,
   newPassphraseParams,
+  newRecoveryKey,
   parsePassphraseParams,
+  parseRecoveryKey,
   toBase64Url,
   unwrapKey,
   wrapKey,
@@ -26,6 +28,8 @@ class Vault {
   idleMinutes = $state(DEFAULT_IDLE_MINUTES);
   /** Progress of a passphrase derivation, 0–1, while one runs. */
   deriving = $state<number | null>(null);
+  /** The recovery key made at setup, shown once until the user says it is kept; never stored here. */
+  recoveryText = $state<string | null>(null);
   #row: RecordModel | null = null;
   #master: Uint8Array | null = null;
   #user = '';
@@ -65,6 +69,7 @@ class Vault {
     if (generation !== this.#generation) return; // locked or signed out meanwhile
     const master = newMasterKey();
     const box = newBoxKeyPair();
+    const recovery = newRecoveryKey();
     this.#row = await api()
       .collection(KEYS)
       .create(
@@ -72,6 +77,7 @@ class Vault {
           id: user,
           passphraseWrap: wrapKey(master, kek, 'master'),
           passphraseParams: params,
+          recoveryWrap: wrapKey(master, recovery.kek, 'master'),
           boxPublicKey: toBase64Url(box.publicKey),
           boxSecretWrap: wrapKey(box.secretKey, master, 'box-secret'),
           idleLockMinutes: this.idleMinutes,
@@ -79,9 +85,29 @@ class Vault {
         { requestKey: null },
       );
     kek.fill(0);
+    recovery.kek.fill(0);
     if (generation !== this.#generation) return;
     this.#master = master;
+    this.recoveryText = recovery.text;
     this.status = 'unlocked';
+  }
+
+  /** Unwraps the master key with the printed recovery key; a typo or a wrong key throws CryptoError. */
+  unlockWithRecoveryKey(text: string): void {
+    const wrapped = this.#row?.['recoveryWrap'];
+    if (!wrapped) throw new Error('No recovery key is set for these notes.');
+    const kek = parseRecoveryKey(text);
+    try {
+      this.#master = unwrapKey(String(wrapped), kek, 'master');
+    } finally {
+      kek.fill(0);
+    }
+    this.status = 'unlocked';
+  }
+
+  /** The user has the recovery key somewhere safe: stop showing it. */
+  forgetRecoveryText(): void {
+    this.recoveryText = null;
   }
 
   /** Unwraps the master key with the passphrase; a wrong one throws CryptoError('wrong-key'). */
@@ -107,6 +133,7 @@ class Vault {
   /** Forgets the master key (best effort: JavaScript cannot promise the bytes are gone). */
   lock(): void {
     this.#generation++;
+    this.recoveryText = null;
     this.#master?.fill(0);
     this.#master = null;
     if (this.status === 'unlocked') this.status = 'locked';
