@@ -2,8 +2,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
+import { Wallet } from 'ethers';
 import PocketBase from 'pocketbase';
 import { expect, superuserToken, test } from './fixtures';
+import { injectWallet } from './test-wallet';
 
 /**
  * Encrypted notes in Chromium with a passphrase: set up, write, reload, unlock, read; a wrong
@@ -239,4 +241,45 @@ test('a note open in two tabs follows saves made in the other through realtime',
   await page.getByRole('button', { name: 'New note' }).click();
   await page.getByLabel('Title').fill('Second list');
   await expect(other.getByRole('button', { name: /Second list/ })).toBeVisible();
+});
+
+test('notes set up with a wallet unlock with the same wallet after a reload', async ({
+  page,
+  hearth,
+  request,
+}) => {
+  test.setTimeout(90_000);
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  await admin
+    .collection('users')
+    .create({ email: 'di@example.com', password: 'di password 12', passwordConfirm: 'di password 12' });
+  const calls = await injectWallet(page, new Wallet('0x' + '7c'.repeat(32)));
+  await signInAs(page, hearth.url, 'di@example.com', 'di password 12');
+
+  await page.goto('/notes');
+  await page.getByRole('button', { name: 'Use my wallet instead' }).click();
+  await page
+    .getByRole('region', { name: 'Keep your recovery key' })
+    .getByRole('button', { name: 'I have saved it' })
+    .click();
+  expect(calls.filter((c) => c.startsWith('sign '))).toHaveLength(2); // twice: a determinism check
+
+  await page.getByRole('button', { name: 'New note' }).click();
+  await page.getByLabel('Title').fill('Wallet-locked thoughts');
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+
+  await page.reload();
+  await expect(page.getByRole('heading', { name: 'Notes are locked' })).toBeVisible();
+  await expect(page.getByLabel('Passphrase', { exact: true })).toHaveCount(0); // none was set
+  await page.getByRole('button', { name: 'Unlock with wallet' }).click();
+  await page.getByRole('button', { name: /Wallet-locked thoughts/ }).click();
+  await expect(page.getByLabel('Title')).toHaveValue('Wallet-locked thoughts');
+  expect(calls.filter((c) => c.startsWith('sign '))).toHaveLength(3);
+
+  const keys = await admin.collection('notes_keys').getFullList();
+  expect(keys).toHaveLength(1);
+  expect(keys[0]!['walletWrap']).toBeTruthy();
+  expect(keys[0]!['passphraseWrap']).toBeFalsy();
 });

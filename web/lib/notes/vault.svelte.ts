@@ -6,12 +6,15 @@ import {
   newMasterKey,
   newPassphraseParams,
   newRecoveryKey,
+  newWalletSalt,
   parsePassphraseParams,
   parseRecoveryKey,
   toBase64Url,
   unwrapKey,
   wrapKey,
 } from '$lib/crypto';
+import type { Eip1193Provider } from '$lib/wallet/eip1193';
+import { walletKek } from './wallet-key';
 
 export const KEYS = 'notes_keys';
 export const DEFAULT_IDLE_MINUTES = 15;
@@ -60,12 +63,64 @@ class Vault {
     }
   }
 
-  /** First use: a new master key and box key pair, the master key wrapped by the passphrase. */
+  /** First use with a passphrase: a new master key and box key pair, wrapped by the passphrase. */
   async setupWithPassphrase(passphrase: string): Promise<void> {
-    const generation = this.#generation;
-    const user = this.#user;
     const params = newPassphraseParams();
+    const generation = this.#generation;
     const kek = await this.#derive(passphrase, params);
+    await this.#setup(generation, { passphraseWrap: kek, passphraseParams: params });
+  }
+
+  /** First use with a wallet: the master key wrapped by a key from the wallet's signature. */
+  async setupWithWallet(provider: Eip1193Provider, host: string): Promise<void> {
+    const salt = newWalletSalt();
+    const generation = this.#generation;
+    const { kek, address } = await walletKek(provider, { host, salt, twice: true });
+    await this.#setup(generation, { walletWrap: kek, walletAddress: address, walletSalt: salt });
+  }
+
+  /** Unwraps the master key with the wallet that was set up (same account, same host). */
+  async unlockWithWallet(provider: Eip1193Provider, host: string): Promise<void> {
+    const row = this.#row;
+    if (!row || !row['walletWrap']) throw new Error('No wallet is set for these notes.');
+    const generation = this.#generation;
+    const { kek, address } = await walletKek(provider, {
+      host,
+      salt: String(row['walletSalt']),
+      twice: false,
+    });
+    if (address !== row['walletAddress']) {
+      kek.fill(0);
+      throw new WrongWallet(String(row['walletAddress']));
+    }
+    let master: Uint8Array;
+    try {
+      master = unwrapKey(String(row['walletWrap']), kek, 'master');
+    } finally {
+      kek.fill(0);
+    }
+    if (generation !== this.#generation) {
+      master.fill(0);
+      return;
+    }
+    this.#master = master;
+    this.status = 'unlocked';
+  }
+
+  get hasWallet(): boolean {
+    return Boolean(this.#row?.['walletWrap']);
+  }
+
+  get hasPassphrase(): boolean {
+    return Boolean(this.#row?.['passphraseWrap']);
+  }
+
+  /**
+   * Makes the keys and stores them wrapped: `wraps` names each key-encryption key by the field its
+   * wrapped master key goes to, with the other fields that go beside it. A recovery key always.
+   */
+  async #setup(generation: number, wraps: Record<string, unknown>): Promise<void> {
+    const user = this.#user;
     if (generation !== this.#generation) return; // locked or signed out meanwhile
     const master = newMasterKey();
     const box = newBoxKeyPair();
@@ -75,8 +130,7 @@ class Vault {
       .create(
         {
           id: user,
-          passphraseWrap: wrapKey(master, kek, 'master'),
-          passphraseParams: params,
+          ...wrapped(master, wraps),
           recoveryWrap: wrapKey(master, recovery.kek, 'master'),
           boxPublicKey: toBase64Url(box.publicKey),
           boxSecretWrap: wrapKey(box.secretKey, master, 'box-secret'),
@@ -84,7 +138,7 @@ class Vault {
         },
         { requestKey: null },
       );
-    kek.fill(0);
+    for (const value of Object.values(wraps)) if (value instanceof Uint8Array) value.fill(0);
     recovery.kek.fill(0);
     if (generation !== this.#generation) return;
     this.#master = master;
@@ -165,6 +219,23 @@ class Vault {
     } finally {
       this.deriving = null;
     }
+  }
+}
+
+/** The key-encryption keys in `wraps` replaced by the master key wrapped with each. */
+function wrapped(master: Uint8Array, wraps: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(wraps).map(([field, value]) => [
+      field,
+      value instanceof Uint8Array ? wrapKey(master, value, 'master') : value,
+    ]),
+  );
+}
+
+/** The wallet signed with another account than the one set up for these notes. */
+export class WrongWallet extends Error {
+  constructor(readonly expected: string) {
+    super(`Use the wallet account ${expected}.`);
   }
 }
 
