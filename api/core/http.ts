@@ -116,6 +116,9 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof SqliteError) {
     // A full disk or a lock held past busy_timeout is the server's state, not a bug: say so.
+    // A trigger's RAISE(ABORT, message) is a rule of the data (e.g. notes' version steps): the
+    // request broke it, and the message was written for people.
+    if (err.code === 'SQLITE_CONSTRAINT_TRIGGER') return new ApiError(400, err.message, { cause: err });
     if (err.code === 'SQLITE_FULL')
       return new ApiError(507, 'Not enough disk space to store this.', { cause: err });
     if (err.code.startsWith('SQLITE_BUSY')) {

@@ -173,6 +173,8 @@ function checkRelations(
 /** A UNIQUE violation is the client's input clashing with another row: 400 on the fields involved. */
 function uniqueError(collection: Collection, err: unknown, message: string): unknown {
   if (!(err instanceof SqliteError) || !err.code.startsWith('SQLITE_CONSTRAINT')) return err;
+  // A trigger's refusal carries its own sentence (api/core/http.ts answers it as a 400).
+  if (err.code === 'SQLITE_CONSTRAINT_TRIGGER') return err;
   const columns = new Set<string>();
   const byColumn = /UNIQUE constraint failed: (.+)$/.exec(err.message);
   if (byColumn) {

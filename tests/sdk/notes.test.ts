@@ -364,6 +364,22 @@ describe('notes: who sees and changes a note', () => {
     expect(await s.admin.collection('notes').getOne(note.id)).toEqual(stored);
   });
 
+  // Review finding: "greater" alone let an editor jump to 2^53−1 and freeze the note for everyone.
+  test('a save must raise the version by exactly one; a jump is refused and the note stays usable', async () => {
+    const note = await newNote(alice, 'v1');
+    await share(alice, note, carol, true);
+    for (const jump of [3, 1000, Number.MAX_SAFE_INTEGER]) {
+      const refused = await failure(
+        carol.client.collection('notes').update(note.id, save(note, jump, 'jump')),
+      );
+      expect(refused.status).toBe(400);
+      expect(refused.message).toBe("A note's version must go up by exactly one per save.");
+    }
+    expect((await s.admin.collection('notes').getOne(note.id))['version']).toBe(1);
+    await alice.client.collection('notes').update(note.id, save(note, 2, 'fine'));
+    expect((await s.admin.collection('notes').getOne(note.id))['version']).toBe(2);
+  });
+
   test('only the owner deletes a note', async () => {
     const note = await newNote(alice, 'x');
     await share(alice, note, carol, true);
