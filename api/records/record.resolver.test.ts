@@ -47,7 +47,8 @@ function collection(
     system: false,
     fields: [field('text', 'id', { primaryKey: true }), ...fields],
     indexes,
-    listRule: null,
+    // Open, so these tests are about paths; walks into guarded collections have their own below.
+    listRule: '',
     viewRule: null,
     createRule: null,
     updateRule: null,
@@ -572,3 +573,76 @@ describe('compileRecordSort', () => {
     expect(() => sorted(sort)).toThrow(message);
   });
 });
+
+describe('a client filter sees through a relation only what the related list rule shows', () => {
+  /** Runs `run` with some collections' list rules replaced, then puts them back. */
+  function withRules(rules: [Collection, string | null][], run: () => void): void {
+    const before = rules.map(([c]) => c.listRule);
+    rules.forEach(([c, rule]) => (c.listRule = rule));
+    try {
+      run();
+    } finally {
+      rules.forEach(([c], i) => (c.listRule = before[i]!));
+    }
+  }
+  const mine = 'author = @request.auth.id';
+
+  it('a back-relation reaches only the comments one may list (any and every value)', () => {
+    withRules([[comments, mine]], () => {
+      // c1 (on p1) is Bob's, c2 (on p1) Carol's, c3 (on p2) Alice's.
+      expect(ids("comments_via_post.message ?= 'nice'", { auth: u2 })).toEqual(['p1']);
+      expect(ids("comments_via_post.message ?= 'nice'", { auth: u1 })).toEqual(['p2']);
+      expect(ids("comments_via_post.message ?= 'great'", { auth: u2 })).toEqual([]);
+      // "Every comment" is judged over the visible ones: Carol's 'great' on p1 is not among Bob's.
+      expect(ids("comments_via_post.message = 'nice'", { auth: u2 })).toEqual(['p1']);
+      expect(ids("comments_via_post.message ?= 'nice'")).toEqual([]); // a guest sees none
+      // Rules and superusers (hidden fields allowed) walk every row, as before.
+      expect(ids("comments_via_post.message ?= 'nice'", { auth: u2, hidden: true })).toEqual(['p1', 'p2']);
+    });
+  });
+
+  it('a relation into a locked collection matches nothing; a rule that no longer compiles likewise', () => {
+    withRules([[users, null]], () => {
+      expect(ids("author.name = 'Bob'", { auth: u2 })).toEqual([]);
+      expect(ids("author.name = 'Bob'", { auth: u2, hidden: true })).toEqual(['p2']);
+    });
+    withRules([[tags, 'nosuchfield = 1']], () => {
+      expect(ids("tags.label ?= 'red'", { auth: u1 })).toEqual([]);
+    });
+  });
+
+  it('each hop is guarded: a visible row does not open the rows behind it', () => {
+    // Bob sees his own comment c1, but not the users it leads to unless users show them.
+    withRules(
+      [
+        [comments, ''],
+        [users, 'id = @request.auth.id'],
+      ],
+      () => {
+        expect(ids("comments_via_post.author.name ?= 'Carol'", { auth: u2 })).toEqual([]);
+        expect(ids("comments_via_post.author.name ?= 'Bob'", { auth: u2 })).toEqual(['p1']);
+        // A path through the requester's own record starts visible, and is guarded beyond it.
+        expect(ids("@request.auth.manager.name = 'Alice'", { auth: u2 })).toEqual([]);
+        expect(ids("@request.auth.name = 'Bob'", { auth: u2 })).toEqual(['p1', 'p2', 'p3', 'p4']);
+      },
+    );
+  });
+
+  it('a sort by a hidden row sorts it as unknown', () => {
+    withRules([[users, 'id = @request.auth.id']], () => {
+      const ctx = context({ auth: u3Record() });
+      const { orderBy, joins } = compileRecordSort('-author.name', ctx);
+      const sql = `SELECT DISTINCT t.id FROM "posts" AS t ${joins.join(' ')} ORDER BY ${orderBy}, t.id`;
+      const order = db
+        .prepare(sql)
+        .all(ctx.params.values)
+        .map((r) => (r as { id: string }).id);
+      // Only Carol's own name is known to her: her post first, the rest by id.
+      expect(order).toEqual(['p4', 'p1', 'p2', 'p3']);
+    });
+  });
+});
+
+function u3Record(): Record<string, unknown> {
+  return { id: 'u3', email: 'carol@x.io', name: 'Carol', roles: '[]', manager: 'u1' };
+}

@@ -44,7 +44,15 @@ class RecordFieldResolver implements FieldResolver {
 
   constructor(ctx: ResolverContext) {
     this.#ctx = ctx;
-    this.#walker = new PathWalker(ctx.schema);
+    // A client's filter or sort (hidden fields refused) sees through a relation only the rows the
+    // related collection's list rule shows it. PocketBase lets such a walk read any related row,
+    // which turns any record one may list into an oracle over rows one may not (a share's
+    // `note.owner.notes_via_owner.id ~ "a%"` names the owner's other notes letter by letter).
+    // Rules themselves are the admin's, and walk freely.
+    this.#walker = new PathWalker(
+      ctx.schema,
+      ctx.allowHiddenFields ? undefined : (target, alias) => this.#visibleRows(target, alias),
+    );
     this.#naming = uniqueAlias(ctx.params, `${ctx.alias}_j`);
     this.#mmRoot = uniqueAlias(ctx.params, '__mm');
   }
@@ -83,12 +91,48 @@ class RecordFieldResolver implements FieldResolver {
     };
   }
 
-  /** A table joined to both queries with `on(alias)`; the walk continues from it. */
-  #joinedWalk(collection: Collection, key: string, on: (alias: string) => string, multi: boolean): Walk {
+  /**
+   * What makes a joined row of `target` at `alias` visible to a client's filter: its list rule,
+   * checked on that row in a subquery of its own (so the rule's joins stay inside it). Locked →
+   * nothing; a rule that no longer compiles → nothing.
+   */
+  #visibleRows(target: Collection, alias: string): string | null {
+    const rule = target.listRule;
+    if (rule === null) return 'FALSE';
+    if (rule.trim() === '') return null;
+    const row = uniqueAlias(this.#ctx.params, '__v');
+    try {
+      const { where, joins } = compileRecordFilter(rule, {
+        ...this.#ctx,
+        collection: target,
+        alias: row,
+        allowHiddenFields: true,
+      });
+      const joined = joins.length > 0 ? ` ${joins.join(' ')}` : '';
+      return `EXISTS (SELECT 1 FROM ${q(target.name)} AS ${q(row)}${joined} WHERE ${col(row, 'id')} = ${col(alias, 'id')} AND (${where}))`;
+    } catch (err) {
+      if (err instanceof FilterError) return 'FALSE';
+      throw err;
+    }
+  }
+
+  /**
+   * A table joined to both queries with `on(alias)`; the walk continues from it. `own` marks the
+   * requester's own record, which is always visible to them.
+   */
+  #joinedWalk(
+    collection: Collection,
+    key: string,
+    on: (alias: string) => string,
+    multi: boolean,
+    own = false,
+  ): Walk {
     const alias = `${this.#naming}${key}`;
     const mmAlias = `${this.#mmRoot}${key}`;
-    const join = (a: string): string =>
-      `LEFT JOIN ${q(collection.name)} AS ${q(a)}${on(a) ? ` ON ${on(a)}` : ''}`;
+    const join = (a: string): string => {
+      const cond = own ? on(a) : this.#walker.on(collection, a, on(a) || 'TRUE');
+      return `LEFT JOIN ${q(collection.name)} AS ${q(a)}${cond ? ` ON ${cond}` : ''}`;
+    };
     this.#walker.join(alias, join(alias));
     return { ...this.#walkFrom(collection, alias, alias, mmAlias, mmAlias), mmJoins: [join(mmAlias)], multi };
   }
@@ -226,7 +270,7 @@ class RecordFieldResolver implements FieldResolver {
       return staticValue(params, value, modifier === 'lower');
     }
     const p = params.add(String(auth.record['id'] ?? ''));
-    const walk = this.#joinedWalk(auth.collection, '@auth', (a) => `${col(a, 'id')} = ${p}`, false);
+    const walk = this.#joinedWalk(auth.collection, '@auth', (a) => `${col(a, 'id')} = ${p}`, false, true);
     const first = findField(auth.collection, name);
     if (first) this.#walker.checkReadable(own, first);
     if (

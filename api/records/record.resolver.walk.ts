@@ -81,12 +81,26 @@ export const isMultiValuer = (f: Field): boolean =>
 
 const fail = (message: string): FilterError => new FilterError(`Invalid filter: ${message}`);
 
+/**
+ * The condition under which a joined row of `target` (at `alias`) may be seen, or null when every
+ * row may: how a client's filter is kept to the rows the target collection's rules show.
+ */
+export type Visibility = (target: Collection, alias: string) => string | null;
+
 export class PathWalker {
   readonly #schema: Schema;
   readonly #joins = new Map<string, string>();
+  readonly #visible: Visibility | undefined;
 
-  constructor(schema: Schema) {
+  constructor(schema: Schema, visible?: Visibility) {
     this.#schema = schema;
+    this.#visible = visible;
+  }
+
+  /** `on`, narrowed to the rows of `target` this walk may see. */
+  on(target: Collection, alias: string, on: string): string {
+    const visible = this.#visible?.(target, alias);
+    return visible ? `${on} AND ${visible}` : on;
   }
 
   /** The LEFT JOINs the resolved identifiers need, in the order they were first needed. */
@@ -155,10 +169,10 @@ export class PathWalker {
     if (!multiple) {
       this.join(
         alias,
-        `LEFT JOIN ${q(target.name)} AS ${q(alias)} ON ${col(alias, 'id')} = ${col(walk.alias, field.name)}`,
+        `LEFT JOIN ${q(target.name)} AS ${q(alias)} ON ${this.on(target, alias, `${col(alias, 'id')} = ${col(walk.alias, field.name)}`)}`,
       );
       mmJoins.push(
-        `LEFT JOIN ${q(target.name)} AS ${q(mmAlias)} ON ${col(mmAlias, 'id')} = ${col(walk.mmAlias, field.name)}`,
+        `LEFT JOIN ${q(target.name)} AS ${q(mmAlias)} ON ${this.on(target, mmAlias, `${col(mmAlias, 'id')} = ${col(walk.mmAlias, field.name)}`)}`,
       );
     } else {
       const je = `${alias}[]`;
@@ -166,11 +180,11 @@ export class PathWalker {
       this.join(je, `LEFT JOIN ${jsonEach(col(walk.alias, field.name))} AS ${q(je)}`);
       this.join(
         alias,
-        `LEFT JOIN ${q(target.name)} AS ${q(alias)} ON ${col(alias, 'id')} = ${col(je, 'value')}`,
+        `LEFT JOIN ${q(target.name)} AS ${q(alias)} ON ${this.on(target, alias, `${col(alias, 'id')} = ${col(je, 'value')}`)}`,
       );
       mmJoins.push(
         `LEFT JOIN ${jsonEach(col(walk.mmAlias, field.name))} AS ${q(mmJe)}`,
-        `LEFT JOIN ${q(target.name)} AS ${q(mmAlias)} ON ${col(mmAlias, 'id')} = ${col(mmJe, 'value')}`,
+        `LEFT JOIN ${q(target.name)} AS ${q(mmAlias)} ON ${this.on(target, mmAlias, `${col(mmAlias, 'id')} = ${col(mmJe, 'value')}`)}`,
       );
     }
     return {
@@ -213,10 +227,13 @@ export class PathWalker {
         : `${col(alias, field.name)} = ${col(base, 'id')}`;
     const alias = `${walk.naming}.${prop}`;
     const mmAlias = `${walk.mmNaming}.${prop}`;
-    this.join(alias, `LEFT JOIN ${q(back.name)} AS ${q(alias)} ON ${on(alias, walk.alias)}`);
+    this.join(
+      alias,
+      `LEFT JOIN ${q(back.name)} AS ${q(alias)} ON ${this.on(back, alias, on(alias, walk.alias))}`,
+    );
     const mmJoins = [
       ...walk.mmJoins,
-      `LEFT JOIN ${q(back.name)} AS ${q(mmAlias)} ON ${on(mmAlias, walk.mmAlias)}`,
+      `LEFT JOIN ${q(back.name)} AS ${q(mmAlias)} ON ${this.on(back, mmAlias, on(mmAlias, walk.mmAlias))}`,
     ];
     return {
       ...walk,

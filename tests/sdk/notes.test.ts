@@ -526,6 +526,35 @@ describe('filters and expand cannot reach rows the rules hide', () => {
     expect(byOwner).toContain(note.id);
     expect(byOwner).not.toContain(hidden.id);
   });
+  test("a recipient's filter cannot walk from a shared note to the owner's other notes or to other recipients", async () => {
+    const note = await newNote(alice, 'shared');
+    const hidden = await newNote(alice, 'not shared');
+    await share(alice, note, bob, false);
+    await share(alice, note, carol, true);
+    const matches = async (collection: string, filter: string) =>
+      (await bob.client.collection(collection).getFullList({ filter })).map((r) => r.id);
+    // Each of these matched the shared note (or Bob's share of it) while relation walks ignored the
+    // rules of the collection they led into: an oracle for ids, one character at a time.
+    expect(await matches('notes', `owner.notes_via_owner.id ?= "${hidden.id}"`)).toEqual([]);
+    expect(await matches('notes', `notes_shares_via_note.recipient ?= "${carol.record.id}"`)).toEqual([]);
+    expect(await matches('notes', `notes_shares_via_note.canEdit ?= true`)).toEqual([]);
+    expect(
+      await matches('notes_shares', `note.notes_shares_via_note.recipient ?= "${carol.record.id}"`),
+    ).toEqual([]);
+    expect(await matches('notes_shares', `note.owner.email ?~ "@"`)).toEqual([]);
+    // What Bob may see, he may still filter by.
+    expect(
+      await matches('notes', `id = "${note.id}" && notes_shares_via_note.recipient ?= "${bob.record.id}"`),
+    ).toEqual([note.id]);
+    expect(await matches('notes_shares', `note.id = "${note.id}"`)).toHaveLength(1);
+    // The owner sees every share of her note.
+    const own = await alice.client
+      .collection('notes')
+      .getFullList({
+        filter: `id = "${note.id}" && notes_shares_via_note.recipient ?= "${carol.record.id}"`,
+      });
+    expect(own.map((n) => n.id)).toEqual([note.id]);
+  });
 });
 
 describe('GET /api/hearth/notes/recipient', () => {
