@@ -8,10 +8,13 @@ import {
   newRecoveryKey,
   newWalletSalt,
   parsePassphraseParams,
+  fromBase64Url,
   parseRecoveryKey,
   toBase64Url,
+  unwrapBoxKeyPair,
   unwrapKey,
   wrapKey,
+  type BoxKeyPair,
 } from '$lib/crypto';
 import type { Eip1193Provider } from '$lib/wallet/eip1193';
 import { walletKek } from './wallet-key';
@@ -35,6 +38,7 @@ class Vault {
   recoveryText = $state<string | null>(null);
   #row: RecordModel | null = null;
   #master: Uint8Array | null = null;
+  #box: BoxKeyPair | null = null;
   #user = '';
   /** Bumped by lock() and load(): a derivation that finishes after either must not unlock. */
   #generation = 0;
@@ -103,8 +107,7 @@ class Vault {
       master.fill(0);
       return;
     }
-    this.#master = master;
-    this.status = 'unlocked';
+    this.#unlocked(master);
   }
 
   get hasWallet(): boolean {
@@ -141,9 +144,8 @@ class Vault {
     for (const value of Object.values(wraps)) if (value instanceof Uint8Array) value.fill(0);
     recovery.kek.fill(0);
     if (generation !== this.#generation) return;
-    this.#master = master;
     this.recoveryText = recovery.text;
-    this.status = 'unlocked';
+    this.#unlocked(master);
   }
 
   /** Unwraps the master key with the printed recovery key; a typo or a wrong key throws CryptoError. */
@@ -151,12 +153,13 @@ class Vault {
     const wrapped = this.#row?.['recoveryWrap'];
     if (!wrapped) throw new Error('No recovery key is set for these notes.');
     const kek = parseRecoveryKey(text);
+    let master: Uint8Array;
     try {
-      this.#master = unwrapKey(String(wrapped), kek, 'master');
+      master = unwrapKey(String(wrapped), kek, 'master');
     } finally {
       kek.fill(0);
     }
-    this.status = 'unlocked';
+    this.#unlocked(master);
   }
 
   /** The user has the recovery key somewhere safe: stop showing it. */
@@ -180,6 +183,27 @@ class Vault {
       master.fill(0); // locked or signed out while the key was derived
       return;
     }
+    this.#unlocked(master);
+  }
+
+  /**
+   * Keeps the master key and opens the box key pair with it. A stored public key that does not
+   * belong to the wrapped secret key (a server that swapped it) fails the unlock: sharing with it
+   * would hand note keys to someone else.
+   */
+  #unlocked(master: Uint8Array): void {
+    const row = this.#row;
+    try {
+      if (!row) throw new Error('No keys are set for these notes.');
+      this.#box = unwrapBoxKeyPair(
+        String(row['boxSecretWrap']),
+        fromBase64Url(String(row['boxPublicKey'])),
+        master,
+      );
+    } catch (err) {
+      master.fill(0);
+      throw err;
+    }
     this.#master = master;
     this.status = 'unlocked';
   }
@@ -190,6 +214,8 @@ class Vault {
     this.recoveryText = null;
     this.#master?.fill(0);
     this.#master = null;
+    this.#box?.secretKey.fill(0);
+    this.#box = null;
     if (this.status === 'unlocked') this.status = 'locked';
   }
 
@@ -206,6 +232,12 @@ class Vault {
   get masterKey(): Uint8Array {
     if (!this.#master) throw new Error('The notes are locked.');
     return this.#master;
+  }
+
+  /** The user's box key pair, to open note keys shared with them. */
+  get boxKeys(): BoxKeyPair {
+    if (!this.#box) throw new Error('The notes are locked.');
+    return this.#box;
   }
 
   get userId(): string {
