@@ -105,6 +105,7 @@ function share(owner: User, note: Note, to: User, canEdit: boolean): Promise<Rec
     note: note.id,
     recipient: to.record.id,
     keyWrap: wrapNoteKeyFor(note.key, fromBase64Url(to.boxPublicKey!)),
+    recipientKey: to.boxPublicKey,
     canEdit,
   });
 }
@@ -399,7 +400,7 @@ describe('notes: who sees and changes a note', () => {
 });
 
 describe('notes_shares', () => {
-  test('only the owner shares; recipients see their own share only; no updates; a recipient may leave', async () => {
+  test("only the owner shares; recipients see their own share only; only the owner updates a share's key, canEdit or label; a recipient may leave", async () => {
     const note = await newNote(alice, 'x');
     const toBob = await share(alice, note, bob, false);
     const toCarol = await share(alice, note, carol, true);
@@ -425,11 +426,28 @@ describe('notes_shares', () => {
     expect(await ids(dave)).toEqual([]);
     expect(await status(bob.client.collection('notes_shares').getOne(toCarol.id))).toBe(404);
 
-    for (const user of [alice, bob]) {
-      expect(await status(user.client.collection('notes_shares').update(toBob.id, { canEdit: true }))).toBe(
-        403,
+    // The owner re-wraps the key (after a re-key), changes canEdit or the label; nothing else, nobody else.
+    const other = await newNote(alice, 'y');
+    const rewrapped = wrapNoteKeyFor(newNoteKey(), fromBase64Url(bob.boxPublicKey!));
+    const updated = await alice.client
+      .collection('notes_shares')
+      .update(toBob.id, { keyWrap: rewrapped, canEdit: true, label: 'c2VhbGVk' });
+    expect([updated['keyWrap'], updated['canEdit'], updated['label']]).toEqual([rewrapped, true, 'c2VhbGVk']);
+    for (const change of [
+      { note: other.id },
+      { recipient: dave.record.id },
+      { recipientKey: carol.boxPublicKey },
+    ]) {
+      expect(await status(alice.client.collection('notes_shares').update(toBob.id, change))).toBe(404);
+    }
+    for (const user of [bob, carol, dave]) {
+      expect(await status(user.client.collection('notes_shares').update(toBob.id, { canEdit: false }))).toBe(
+        404,
       );
     }
+    expect(await status(alice.client.collection('notes_shares').update(toBob.id, { label: '{"x":1}' }))).toBe(
+      400,
+    );
     expect(await status(dave.client.collection('notes_shares').delete(toBob.id))).toBe(404);
     expect(await status(carol.client.collection('notes_shares').delete(toBob.id))).toBe(404);
     await bob.client.collection('notes_shares').delete(toBob.id);
@@ -548,11 +566,9 @@ describe('filters and expand cannot reach rows the rules hide', () => {
     ).toEqual([note.id]);
     expect(await matches('notes_shares', `note.id = "${note.id}"`)).toHaveLength(1);
     // The owner sees every share of her note.
-    const own = await alice.client
-      .collection('notes')
-      .getFullList({
-        filter: `id = "${note.id}" && notes_shares_via_note.recipient ?= "${carol.record.id}"`,
-      });
+    const own = await alice.client.collection('notes').getFullList({
+      filter: `id = "${note.id}" && notes_shares_via_note.recipient ?= "${carol.record.id}"`,
+    });
     expect(own.map((n) => n.id)).toEqual([note.id]);
   });
 });

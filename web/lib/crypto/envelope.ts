@@ -31,6 +31,7 @@ export const Kind = {
   note: 4,
   attachment: 5,
   sharedNoteKey: 6,
+  label: 7,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 

@@ -42,6 +42,7 @@ export {
   type NoteBinding,
   type NoteContent,
 } from './notes';
+export { openLabel, sealLabel } from './labels';
 export {
   newBoxKeyPair,
   unwrapBoxKeyPair,
