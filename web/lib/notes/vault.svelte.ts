@@ -34,9 +34,13 @@ class Vault {
   idleMinutes = $state(DEFAULT_IDLE_MINUTES);
   /** Progress of a passphrase derivation, 0–1, while one runs. */
   deriving = $state<number | null>(null);
-  /** The recovery key made at setup, shown once until the user says it is kept; never stored here. */
+  /**
+   * The recovery key made at setup or by replaceRecoveryKey(), shown once until the user says it is
+   * kept; never stored here.
+   */
   recoveryText = $state<string | null>(null);
-  #row: RecordModel | null = null;
+  // State, so the keys panel sees a way to unlock appear or go as soon as it is stored.
+  #row = $state.raw<RecordModel | null>(null);
   #master: Uint8Array | null = null;
   #box: BoxKeyPair | null = null;
   #user = '';
@@ -116,6 +120,97 @@ class Vault {
 
   get hasPassphrase(): boolean {
     return Boolean(this.#row?.['passphraseWrap']);
+  }
+
+  /** The wallet account that unlocks these notes, or null when none is set. */
+  get walletAddress(): string | null {
+    return this.hasWallet ? String(this.#row?.['walletAddress'] ?? '') || null : null;
+  }
+
+  /**
+   * Sets a passphrase, or replaces the current one, for the unlocked notes: fresh parameters, and
+   * the master key wrapped by the new key. Nothing else changes (docs/notes-crypto.md).
+   */
+  async setPassphrase(passphrase: string): Promise<void> {
+    this.#requireUnlocked();
+    const generation = this.#generation;
+    const params = newPassphraseParams();
+    const kek = await this.#derive(passphrase, params);
+    await this.#rewrap(generation, { passphraseWrap: kek, passphraseParams: params });
+  }
+
+  /** Forgets the passphrase's wrapped master key; only while a wallet still unlocks the notes. */
+  async removePassphrase(): Promise<void> {
+    this.#requireUnlocked();
+    if (!this.hasWallet) throw new Error('Set up a wallet before removing the passphrase.');
+    await this.#store({ passphraseWrap: '', passphraseParams: null });
+  }
+
+  /**
+   * Sets a wallet, or replaces the current one, for the unlocked notes: a fresh salt, two signatures
+   * (a wallet that signs differently each time is refused), and the master key wrapped by its key.
+   */
+  async setWallet(provider: Eip1193Provider, host: string): Promise<void> {
+    this.#requireUnlocked();
+    const generation = this.#generation;
+    const salt = newWalletSalt();
+    const { kek, address } = await walletKek(provider, { host, salt, twice: true });
+    await this.#rewrap(generation, { walletWrap: kek, walletAddress: address, walletSalt: salt });
+  }
+
+  /** Forgets the wallet's wrapped master key; only while a passphrase still unlocks the notes. */
+  async removeWallet(): Promise<void> {
+    this.#requireUnlocked();
+    if (!this.hasPassphrase) throw new Error('Set a passphrase before removing the wallet.');
+    await this.#store({ walletWrap: '', walletAddress: '', walletSalt: '' });
+  }
+
+  /**
+   * Makes a new recovery key for the unlocked notes and shows it once (`recoveryText`). Its wrapped
+   * master key replaces the old one, so the old recovery key stops working.
+   */
+  async replaceRecoveryKey(): Promise<void> {
+    this.#requireUnlocked();
+    const generation = this.#generation;
+    const recovery = newRecoveryKey();
+    const stored = await this.#rewrap(generation, { recoveryWrap: recovery.kek });
+    // Locked while it was stored: the text goes with everything else a lock forgets.
+    if (stored && generation === this.#generation) this.recoveryText = recovery.text;
+  }
+
+  #requireUnlocked(): void {
+    if (!this.#master) throw new Error('The notes are locked.');
+  }
+
+  /**
+   * Wraps the master key by each key-encryption key in `wraps` (as #setup) and stores the result;
+   * false, storing nothing, when the notes were locked or the user signed out since `generation`.
+   * The key-encryption keys are zeroed either way.
+   */
+  async #rewrap(generation: number, wraps: Record<string, unknown>): Promise<boolean> {
+    let fields: Record<string, unknown>;
+    try {
+      // lock() zeroes the master key in place: wrapping it after a lock would store 32 zero bytes.
+      if (generation !== this.#generation || !this.#master) return false;
+      fields = wrapped(this.#master, wraps);
+    } finally {
+      for (const value of Object.values(wraps)) if (value instanceof Uint8Array) value.fill(0);
+    }
+    await this.#store(fields);
+    return true;
+  }
+
+  /** Updates the keys row with `fields` and keeps the copy here current. */
+  async #store(fields: Record<string, unknown>): Promise<void> {
+    const row = this.#row;
+    if (!row) throw new Error('No keys are set for these notes.');
+    const user = this.#user;
+    const updated = await api().collection(KEYS).update(row.id, fields, { requestKey: null });
+    // Kept even after a lock, since the server has the new value and the next unlock needs it; not
+    // after a switch of user. Only these fields: another update may have answered meanwhile.
+    if (this.#user !== user || !this.#row) return;
+    const changed = Object.fromEntries(Object.keys(fields).map((field) => [field, updated[field]]));
+    this.#row = { ...this.#row, ...changed };
   }
 
   /**
