@@ -7,6 +7,8 @@ const note = (over: Partial<Note>): Note => ({
   id: 'x',
   version: 1,
   updated: '2026-01-01',
+  mine: true,
+  canEdit: true,
   ...over,
 });
 
@@ -25,6 +27,25 @@ describe('notes model', () => {
       ...emptyBody(),
       tags: ['x'],
     });
+  });
+
+  test('attachments are kept only when well formed', () => {
+    const key = 'A'.repeat(43);
+    const good = { id: 'abcdefghij12345', name: 'plan.pdf', type: 'application/pdf', size: 12, key };
+    const body = bodyOf({
+      attachments: [
+        good,
+        { ...good, id: '../etc/passwd00' },
+        { ...good, key: 'short' },
+        { id: 'zzzzzzzzzzzzzzz', key, name: 5, size: 'big' },
+        'not an object',
+      ],
+    });
+    expect(body.attachments).toEqual([
+      good,
+      { id: 'zzzzzzzzzzzzzzz', key, name: 'zzzzzzzzzzzzzzz', type: '', size: 0 },
+    ]);
+    expect(bodyOf({ attachments: 'x' }).attachments).toBeUndefined();
   });
 
   test('ids are 15 characters of [a-z0-9], and bytes past 251 are drawn again', () => {
@@ -46,5 +67,20 @@ describe('notes model', () => {
     expect(visibleNotes(notes, 'trash', '').map((n) => n.id)).toEqual(['d']);
     expect(visibleNotes(notes, 'notes', 'EGGS milk').map((n) => n.id)).toEqual(['a']);
     expect(visibleNotes(notes, 'notes', 'travel').map((n) => n.id)).toEqual(['b']);
+    expect(visibleNotes(notes, 'shared', '')).toEqual([]);
+  });
+
+  test('notes shared with the user show under "Shared with me" only, unless their owner trashed them', () => {
+    const notes = [
+      note({ id: 'own' }),
+      note({ id: 's1', mine: false, canEdit: false, title: 'Shared plan' }),
+      note({ id: 's2', mine: false, archived: true, updated: '2026-02-01' }),
+      note({ id: 's3', mine: false, trashed: true }),
+    ];
+    for (const view of ['notes', 'archive', 'trash'] as const) {
+      expect(visibleNotes(notes, view, '').every((n) => n.mine)).toBe(true);
+    }
+    expect(visibleNotes(notes, 'shared', '').map((n) => n.id)).toEqual(['s2', 's1']);
+    expect(visibleNotes(notes, 'shared', 'plan').map((n) => n.id)).toEqual(['s1']);
   });
 });

@@ -1,5 +1,21 @@
 import { openNote, sealNote, type NoteContent } from '$lib/crypto';
 
+/**
+ * A file attached to a note. Its bytes are uploaded sealed (web/lib/crypto sealAttachment) under a
+ * key of its own, bound to the note id and `id`, as `<id>.bin`: the server sees neither the name
+ * nor the type. The key lives here, inside the sealed body, so re-keying the note (a revoked share)
+ * carries every attachment along without uploading them again.
+ */
+export interface AttachmentRef {
+  /** 15 characters of [a-z0-9]: the stored file's name starts with it. */
+  id: string;
+  name: string;
+  type: string;
+  size: number;
+  /** The attachment's own key, base64url. */
+  key: string;
+}
+
 /** What a note holds once opened: everything the server must never see. */
 export interface NoteBody {
   title: string;
@@ -8,6 +24,8 @@ export interface NoteBody {
   pinned: boolean;
   archived: boolean;
   trashed: boolean;
+  /** Absent means none. */
+  attachments?: AttachmentRef[];
 }
 
 /** A note as the app shows it: its record's id and version with the opened body. */
@@ -16,15 +34,36 @@ export interface Note extends NoteBody {
   version: number;
   /** When the server last stored it (PocketBase datetime text). */
   updated: string;
+  /** The signed-in user's own note (else it is shared with them). */
+  mine: boolean;
+  /** Whether the signed-in user may save it: always for their own, per share for others'. */
+  canEdit: boolean;
 }
 
 export function emptyBody(): NoteBody {
   return { title: '', text: '', tags: [], pinned: false, archived: false, trashed: false };
 }
 
+function attachmentOf(v: unknown): AttachmentRef | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const a = v as Record<string, unknown>;
+  if (typeof a['id'] !== 'string' || !/^[a-z0-9]{15}$/.test(a['id'])) return null;
+  if (typeof a['key'] !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(a['key'])) return null;
+  return {
+    id: a['id'],
+    key: a['key'],
+    name: typeof a['name'] === 'string' && a['name'] ? a['name'] : a['id'],
+    type: typeof a['type'] === 'string' ? a['type'] : '',
+    size: Number.isSafeInteger(a['size']) ? (a['size'] as number) : 0,
+  };
+}
+
 /** A body from opened content, tolerating fields a newer app added or an older one left out. */
 export function bodyOf(content: NoteContent): NoteBody {
   const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  const attachments = Array.isArray(content['attachments'])
+    ? content['attachments'].map(attachmentOf).filter((a): a is AttachmentRef => a !== null)
+    : [];
   return {
     title: str(content['title']),
     text: str(content['text']),
@@ -34,11 +73,23 @@ export function bodyOf(content: NoteContent): NoteBody {
     pinned: content['pinned'] === true,
     archived: content['archived'] === true,
     trashed: content['trashed'] === true,
+    ...(attachments.length > 0 ? { attachments } : {}),
   };
 }
 
+/** Seals the body's fields only (a Note passed as its body leaves its id, version and the rest out). */
 export function sealBody(noteId: string, version: number, body: NoteBody, noteKey: Uint8Array): string {
-  return sealNote({ noteId, version, content: { ...body } }, noteKey);
+  const { title, text, tags, pinned, archived, trashed, attachments } = body;
+  const content = {
+    title,
+    text,
+    tags,
+    pinned,
+    archived,
+    trashed,
+    ...(attachments?.length ? { attachments } : {}),
+  };
+  return sealNote({ noteId, version, content }, noteKey);
 }
 
 export function openBody(noteId: string, version: number, ciphertext: string, noteKey: Uint8Array): NoteBody {
@@ -69,15 +120,21 @@ export function sortNotes(notes: readonly Note[]): Note[] {
   return [...notes].sort((a, b) => Number(b.pinned) - Number(a.pinned) || b.updated.localeCompare(a.updated));
 }
 
-export type NoteView = 'notes' | 'archive' | 'trash';
+export type NoteView = 'notes' | 'archive' | 'trash' | 'shared';
+
+function inView(n: Note, view: NoteView): boolean {
+  // Notes shared with the user live in their own view: their flags are their owner's.
+  if (view === 'shared') return !n.mine && !n.trashed;
+  if (!n.mine) return false;
+  return view === 'trash' ? n.trashed : !n.trashed && (view === 'archive') === n.archived;
+}
 
 /** The notes of a view that match a search over title, text and tags (case-insensitive, every word). */
 export function visibleNotes(notes: readonly Note[], view: NoteView, search: string): Note[] {
   const words = search.toLowerCase().split(/\s+/).filter(Boolean);
   return sortNotes(
     notes.filter((n) => {
-      const inView = view === 'trash' ? n.trashed : !n.trashed && (view === 'archive') === n.archived;
-      if (!inView) return false;
+      if (!inView(n, view)) return false;
       const hay = `${n.title}\n${n.text}\n${n.tags.join(' ')}`.toLowerCase();
       return words.every((w) => hay.includes(w));
     }),

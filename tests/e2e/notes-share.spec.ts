@@ -1,0 +1,178 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from '@playwright/test';
+import PocketBase from 'pocketbase';
+import { expect, superuserToken, test } from './fixtures';
+
+/**
+ * Sharing an encrypted note with another Hearth user, in two browsers: the recipient finds it under
+ * "Shared with me" and reads it; after the owner revokes, they can no longer (the note is re-keyed).
+ * Then the version history: a kept version is restored. Neither browser ever sent the plaintext, and
+ * no byte of the data folder holds it.
+ */
+
+const PASSPHRASE = 'a long and private passphrase';
+const TITLE = 'Recipe for the harvest 5d1e';
+const TEXT = 'Three cups of flour, one secret 83af';
+const EDIT = 'Bob added a pinch of salt 2c7b';
+const FILE = {
+  name: 'harvest-map.txt',
+  mimeType: 'text/plain',
+  buffer: Buffer.from('Field 9, under the oak 4e0f'),
+};
+
+/** Clicks a download button and returns the downloaded bytes. */
+async function downloaded(page: Page, name: string): Promise<string> {
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe(FILE.name);
+  return readFileSync((await file.path())!).toString();
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Signs in through the SDK's auth store and sets up notes with the passphrase; returns what it sent. */
+async function setUpNotes(page: Page, url: string, email: string, password: string): Promise<string[]> {
+  const sent: string[] = [];
+  page.on('request', (req) => {
+    sent.push(req.url());
+    const body = req.postData();
+    if (body) sent.push(body);
+  });
+  const pb = new PocketBase(url);
+  await pb.collection('users').authWithPassword(email, password);
+  await page.goto('/');
+  await page.evaluate(
+    (value) => localStorage.setItem('pocketbase_auth', value),
+    JSON.stringify({ token: pb.authStore.token, record: pb.authStore.record }),
+  );
+  await page.goto('/notes');
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page.getByLabel('Confirm passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Create encryption key' }).click();
+  await page.getByRole('button', { name: 'I have saved it' }).click();
+  return sent;
+}
+
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+test('a note shared with another user opens in their browser, and no longer after revoking', async ({
+  browser,
+  page,
+  hearth,
+  request,
+}) => {
+  test.setTimeout(120_000);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(await superuserToken(hearth, request), null);
+  const users = [
+    ['ann@example.com', 'ann password 12'],
+    ['bob@example.com', 'bob password 12'],
+  ] as const;
+  for (const [email, password] of users) {
+    await admin.collection('users').create({ email, password, passwordConfirm: password });
+  }
+  const bobContext = await browser.newContext({ baseURL: hearth.url });
+  const bobPage = await bobContext.newPage();
+  // Bob sets up notes first: sharing needs his public key.
+  const bobSent = await setUpNotes(bobPage, hearth.url, ...users[1]);
+  const annSent = await setUpNotes(page, hearth.url, ...users[0]);
+
+  await page.getByRole('button', { name: 'New note' }).click();
+  await page.getByLabel('Title').fill(TITLE);
+  await page.getByLabel('Text').fill(TEXT);
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  // An attachment is sealed in the browser and uploaded as `<random id>.bin`.
+  await page.getByLabel('Attach files').setInputFiles(FILE);
+  await expect(page.getByRole('status').filter({ hasText: '1 file attached.' })).toBeVisible();
+  expect(await downloaded(page, `Download ${FILE.name}`)).toBe(FILE.buffer.toString());
+
+  // Sharing: an unknown address is refused with a reason; Bob's works.
+  await page.getByRole('button', { name: 'Share', exact: true }).click();
+  const panel = page.getByRole('region', { name: 'Share this note' });
+  await panel.getByLabel('Email').fill('nobody@example.com');
+  await panel.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(panel.getByRole('alert')).toHaveText(
+    'No Hearth user with that email has set up encrypted notes.',
+  );
+  await panel.getByLabel('Email').fill(users[1][0]);
+  await panel.getByLabel('Can edit').check();
+  await panel.getByRole('button', { name: 'Share', exact: true }).click();
+  await expect(panel.getByRole('status')).toHaveText(`Shared with ${users[1][0]}.`);
+  await expect(panel.getByRole('listitem')).toContainText(users[1][0]);
+  expect(await accessibilityProblems(page), 'share panel').toEqual([]);
+
+  // Bob finds it under "Shared with me" (realtime brings it), reads it and edits it.
+  await bobPage.getByRole('button', { name: 'Shared with me' }).click();
+  const shared = bobPage.getByRole('button', { name: new RegExp(TITLE) });
+  await expect(shared).toBeVisible();
+  await shared.click();
+  await expect(bobPage.getByLabel('Text')).toHaveValue(TEXT);
+  await expect(bobPage.getByText('Shared with you: you can edit this note.')).toBeVisible();
+  expect(await downloaded(bobPage, `Download ${FILE.name}`)).toBe(FILE.buffer.toString());
+  await bobPage.getByLabel('Text').fill(`${TEXT}\n${EDIT}`);
+  await expect(bobPage.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  // Ann's open note follows Bob's save.
+  await expect(page.getByLabel('Text')).toHaveValue(`${TEXT}\n${EDIT}`);
+  const before = await admin.collection('notes').getFirstListItem('');
+
+  // Revoking: Bob's share goes, the note is encrypted again under a new key.
+  await panel.getByRole('button', { name: `Revoke access for ${users[1][0]}` }).click();
+  await expect(panel.getByRole('status')).toContainText('no longer has access');
+  await expect(panel.getByText('Not shared with anyone.')).toBeVisible();
+  const after = await admin.collection('notes').getOne(before.id);
+  expect(after['keyWrap']).not.toBe(before['keyWrap']);
+  expect(after['version']).toBe(Number(before['version']) + 1);
+  await expect(shared).toBeHidden(); // realtime told Bob's browser his share is gone
+  await bobPage.reload();
+  await bobPage.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await bobPage.getByRole('button', { name: 'Unlock' }).click();
+  await bobPage.getByRole('button', { name: 'Shared with me' }).click();
+  await expect(bobPage.getByText('Nothing is shared with you.')).toBeVisible();
+  const bob = new PocketBase(hearth.url);
+  await bob.collection('users').authWithPassword(...users[1]);
+  await expect(bob.collection('notes').getOne(before.id)).rejects.toMatchObject({ status: 404 });
+  // The re-keyed note still carries its attachment (its own key is inside the sealed body).
+  expect(await downloaded(page, `Download ${FILE.name}`)).toBe(FILE.buffer.toString());
+  const stored = await admin.collection('notes').getOne(before.id);
+  expect(stored['attachments']).toEqual([expect.stringMatching(/^[a-z0-9]{15}_[a-z0-9]{10}\.bin$/)]);
+
+  // History: the first save of the session was kept; restoring it makes the next version.
+  await page.getByRole('button', { name: 'History' }).click();
+  const history = page.getByRole('region', { name: 'Version history' });
+  await history.getByRole('button', { name: /^Version 2/ }).click();
+  await expect(history.getByRole('article', { name: 'Version 2' })).toContainText(TEXT);
+  expect(await accessibilityProblems(page), 'history panel').toEqual([]);
+  await history.getByRole('button', { name: 'Restore version 2' }).click();
+  await expect(page.getByLabel('Text')).toHaveValue(TEXT);
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+  const restored = await admin.collection('notes').getOne(before.id);
+  expect(restored['version']).toBe(Number(after['version']) + 1);
+
+  // Neither browser sent the plaintext, and the server stored none of it.
+  for (const sent of [...annSent, ...bobSent]) {
+    for (const secret of [TITLE, TEXT, EDIT, PASSPHRASE, FILE.name]) expect(sent).not.toContain(secret);
+  }
+  // The share's label is the sealed address, not the address.
+  expect(annSent.some((s) => s.includes('"label"'))).toBe(true);
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await bobContext.close();
+  for (const file of filesUnder(hearth.dir)) {
+    const bytes = readFileSync(file);
+    for (const secret of [TITLE, TEXT, EDIT, FILE.buffer.toString(), FILE.name]) {
+      expect(bytes.includes(Buffer.from(secret)), `${file} holds "${secret}"`).toBe(false);
+    }
+  }
+});
