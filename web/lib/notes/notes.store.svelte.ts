@@ -103,7 +103,8 @@ class NotesStore {
       mine: true,
       canEdit: true,
     };
-    this.notes = [note, ...this.notes];
+    // Realtime may have brought the new note before this answer did: replace, never add twice.
+    this.#put(note);
     return note;
   }
 
