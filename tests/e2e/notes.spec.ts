@@ -283,3 +283,53 @@ test('notes set up with a wallet unlock with the same wallet after a reload', as
   expect(keys[0]!['walletWrap']).toBeTruthy();
   expect(keys[0]!['passphraseWrap']).toBeFalsy();
 });
+
+test('edits made offline, and one left unsaved at lock, reach the server later, sealed, even across a reload', async ({
+  page,
+  hearth,
+  request,
+}) => {
+  test.setTimeout(90_000);
+  const token = await superuserToken(hearth, request);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(token, null);
+  await admin
+    .collection('users')
+    .create({ email: 'el@example.com', password: 'el password 12', passwordConfirm: 'el password 12' });
+  await signInAs(page, hearth.url, 'el@example.com', 'el password 12');
+  await page.goto('/notes');
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page.getByLabel('Confirm passphrase').fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Create encryption key' }).click();
+  await page.getByRole('button', { name: 'I have saved it' }).click();
+  await page.getByRole('button', { name: 'New note' }).click();
+  await page.getByLabel('Title').fill('Field notes');
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toBeVisible();
+
+  // The server cannot be reached for saves.
+  const saves = /\/api\/collections\/notes\/records\/\w+/;
+  const offline = (route: import('@playwright/test').Route) =>
+    route.request().method() === 'PATCH' ? route.abort('internetdisconnected') : route.continue();
+  await page.route(saves, offline);
+  await page.getByLabel('Text').fill('written offline 3d9a');
+  await expect(
+    page.getByText('1 save is kept on this device until the server can be reached.'),
+  ).toBeVisible();
+  // Typed, then locked before autosave: sealed and queued, not waited for and not dropped.
+  await page.getByLabel('Text').fill('written offline 3d9a, and more before locking');
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await expect(page.getByRole('heading', { name: 'Notes are locked' })).toBeVisible();
+  const stored = await admin.collection('notes').getFirstListItem('');
+  expect(stored['version']).toBe(2);
+
+  // A reload keeps the queue (sealed, in the browser); once the server answers, it is sent.
+  await page.reload();
+  await page.unroute(saves, offline);
+  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await page.getByRole('button', { name: /Field notes/ }).click();
+  await expect(page.getByLabel('Text')).toHaveValue('written offline 3d9a, and more before locking');
+  await expect.poll(async () => (await admin.collection('notes').getOne(stored.id))['version']).toBe(4);
+  const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+  expect(storage).not.toContain('written offline');
+});

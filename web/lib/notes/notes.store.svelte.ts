@@ -2,6 +2,7 @@ import { ClientResponseError, type RecordModel } from 'pocketbase';
 import { api } from '$lib/api/client';
 import { newNoteKey, unwrapKey, unwrapSharedNoteKey, wrapKey } from '$lib/crypto';
 import { emptyBody, newNoteId, openBody, sealBody, type Note, type NoteBody } from './notes.model';
+import { Outbox, type SealedSave, type SendResult } from './notes.outbox';
 import { browserStorage, SeenVersions } from './seen-versions';
 import { vault } from './vault.svelte';
 
@@ -42,6 +43,8 @@ class NotesStore {
   loaded = $state(false);
   /** Notes whose ciphertext did not open (tampered, rolled back, or a key that does not match). */
   unreadable = $state(0);
+  /** Saves sealed and waiting for the server (offline, or made at lock): notes.outbox.ts. */
+  unsent = $state(0);
   /** Called after each save with what was stored (the version history listens). */
   onSaved: ((saved: Saved) => void) | null = null;
   #keys = new Map<string, { key: Uint8Array; from: string }>();
@@ -51,10 +54,12 @@ class NotesStore {
   /** The stored (sealed) attachment files of each note, by their server names. */
   #files = new Map<string, string[]>();
   #seen: SeenVersions | null = null;
+  #outbox: Outbox | null = null;
 
   async load(): Promise<void> {
     const pb = api();
     this.#seen = new SeenVersions(browserStorage(), vault.userId);
+    this.#startOutbox();
     // The list rule answers the user's own notes and those shared with them, in one list.
     const [rows, shares] = await Promise.all([
       pb.collection(NOTES).getFullList({ fields: NOTE_FIELDS, requestKey: null }),
@@ -132,11 +137,15 @@ class NotesStore {
     if (options.removeFiles?.length) data['attachments-'] = options.removeFiles;
     let row: RecordModel;
     try {
-      row = await api().collection(NOTES).update(id, data, { requestKey: null });
+      // Only what the app reads back: a 1 MB note is not sent twice.
+      row = await api().collection(NOTES).update(id, data, { requestKey: null, fields: SAVED_FIELDS });
     } catch (err) {
       // The update rule answers 404 when the stored version is no longer the one this save follows.
       if (err instanceof ClientResponseError && err.status === 404) throw new NoteConflict(id);
-      throw err;
+      // Unreachable: a plain save waits, sealed, in the outbox; the text is safe on this device.
+      const plain = !options.rekey && !options.upload?.length && !options.removeFiles?.length;
+      if (!plain || !unreachable(err) || !this.#outbox) throw err;
+      return this.#queue(current, body, { id, version, ciphertext });
     }
     if (options.rekey) {
       this.#keys.set(id, { key, from: String(data['keyWrap']) });
@@ -148,6 +157,70 @@ class NotesStore {
     this.notes = this.notes.map((n) => (n.id === id ? saved : n));
     this.onSaved?.({ note: saved, ciphertext, keyWrap: this.#ownerWraps.get(id) ?? '' });
     return saved;
+  }
+
+  /**
+   * Seals the next version of a note for the outbox without waiting for the server: what the app
+   * does with an unsaved edit when it locks, so locking never waits and never drops text.
+   */
+  sealForLater(id: string, body: NoteBody): void {
+    const current = this.notes.find((n) => n.id === id);
+    const known = this.#keys.get(id);
+    if (!current || !known || !current.canEdit || !this.#outbox) return;
+    const version = current.version + 1;
+    this.#queue(current, body, { id, version, ciphertext: sealBody(id, version, body, known.key) });
+  }
+
+  #queue(current: Note, body: NoteBody, save: SealedSave): Note {
+    const outbox = this.#outbox!;
+    void outbox.add(save).then(() => (this.unsent = outbox.waiting));
+    this.unsent = outbox.waiting;
+    this.#seen?.note(save.id, save.version);
+    const saved: Note = { ...current, ...body, version: save.version };
+    this.notes = this.notes.map((n) => (n.id === save.id ? saved : n));
+    return saved;
+  }
+
+  /**
+   * The saves the server refused since they were queued (the note moved on elsewhere), opened:
+   * the app keeps each as a conflicting copy. Only the last refused save of a note is returned.
+   */
+  refusedSaves(): { id: string; body: NoteBody }[] {
+    const refused = this.#outbox?.takeRefused() ?? [];
+    const latest = refused.filter((save, i) => !refused.slice(i + 1).some((later) => later.id === save.id));
+    return latest.flatMap((save) => {
+      const key = this.#keys.get(save.id)?.key;
+      try {
+        return key ? [{ id: save.id, body: openBody(save.id, save.version, save.ciphertext, key) }] : [];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** The outbox of the signed-in user, sending what earlier sessions left. */
+  #startOutbox(): void {
+    const send = async (save: SealedSave): Promise<SendResult> => {
+      try {
+        await api()
+          .collection(NOTES)
+          .update(
+            save.id,
+            { ciphertext: save.ciphertext, version: save.version },
+            { requestKey: null, fields: 'id' },
+          );
+        return 'stored';
+      } catch (err) {
+        return unreachable(err) || (err instanceof ClientResponseError && err.status === 401)
+          ? 'retry'
+          : 'refused';
+      } finally {
+        this.unsent = this.#outbox?.waiting ?? 0;
+      }
+    };
+    this.#outbox = new Outbox(browserStorage(), vault.userId, send);
+    this.unsent = this.#outbox.waiting;
+    void this.#outbox.drain().then(() => (this.unsent = 0));
   }
 
   /** The open key of a note (to share it, or to open its versions). */
@@ -323,6 +396,13 @@ class NotesStore {
       return null;
     }
   }
+}
+
+const SAVED_FIELDS = 'id,version,attachments,updated';
+
+/** The server could not be reached (offline, or a dropped connection), as opposed to an answer. */
+function unreachable(err: unknown): boolean {
+  return err instanceof ClientResponseError && err.status === 0 && !err.isAbort;
 }
 
 function filesOf(row: RecordModel): string[] {
