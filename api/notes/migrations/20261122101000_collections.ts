@@ -11,9 +11,10 @@ import { readCollections, writeCollection } from '../../collections/collections.
  * every such text field accepts base64url characters only: a client bug that would upload plaintext
  * JSON is refused instead of stored.
  *
- * `notes_keys` rows are keyed by the user's own record id instead of a relation to `users`: a client's
- * `?filter=` may follow any relation (and back-relation) it can name, whatever the rules of the
- * collection it leads into (as in PocketBase), so with a `user` relation anyone who could list a
+ * `notes_keys` rows are keyed by the user's own record id instead of a relation to `users`: in
+ * PocketBase a client's `?filter=` may follow any relation (and back-relation) it can name, whatever
+ * the rules of the collection it leads into (Hearth's filters no longer do: api/records/
+ * record.resolver.ts; this stays as a second wall), so with a `user` relation anyone who could list a
  * record related to a user (a share they made for that user, say) could read that user's wrapped
  * master key and passphrase parameters one character at a time
  * (`recipient.notes_keys_via_user.passphraseWrap ~ "A%"`) and attack the passphrase offline. With no
