@@ -110,7 +110,10 @@ test('a note shared with another user opens in their browser, and no longer afte
   await panel.getByLabel('Email').fill(users[1][0]);
   await panel.getByLabel('Can edit').check();
   await panel.getByRole('button', { name: 'Share', exact: true }).click();
-  await expect(panel.getByRole('status')).toHaveText(`Shared with ${users[1][0]}.`);
+  // Bob never verified his address: the owner is told so.
+  await expect(panel.getByRole('status')).toHaveText(
+    `Shared with ${users[1][0]}. That address is not verified yet: make sure it is the person you mean.`,
+  );
   await expect(panel.getByRole('listitem')).toContainText(users[1][0]);
   expect(await accessibilityProblems(page), 'share panel').toEqual([]);
 

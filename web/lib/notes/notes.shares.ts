@@ -11,6 +11,8 @@ export interface Share {
   /** The email the owner shared with (sealed for the owner alone); null when it does not open. */
   email: string | null;
   canEdit: boolean;
+  /** Whether the recipient proved they own the address (known when the share is made). */
+  verified?: boolean;
 }
 
 /** Why sharing with an address failed, for the app to say so. */
@@ -55,7 +57,7 @@ export async function shareNote(noteId: string, email: string, canEdit: boolean)
   const key = notesStore.keyOf(noteId);
   if (!key) throw new Error('Unknown note.');
   const pb = api();
-  let found: { id: string; boxPublicKey: string };
+  let found: { id: string; boxPublicKey: string; verified: boolean };
   try {
     found = await pb.send('/api/hearth/notes/recipient', { query: { email }, requestKey: null });
   } catch (err) {
@@ -75,7 +77,7 @@ export async function shareNote(noteId: string, email: string, canEdit: boolean)
       },
       { requestKey: null },
     );
-    return { id: row.id, recipient: found.id, email, canEdit };
+    return { id: row.id, recipient: found.id, email, canEdit, verified: found.verified === true };
   } catch (err) {
     // The unique (note, recipient) index: already shared with them.
     if (err instanceof ClientResponseError && err.status === 400 && err.response?.['data']?.['recipient'])
