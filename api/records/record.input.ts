@@ -245,9 +245,11 @@ function checkPasswordConfirm(
 }
 
 /**
- * The body access rules see as `@request.body`: what the client sent, with each modifier key
- * (`tags+`, `views-`) replaced by the field's final value under its plain name, as PocketBase does —
- * so a rule on `@request.body.tags` cannot be sidestepped with `tags+`.
+ * The body access rules see as `@request.body`: for each field the client sent (plainly or with a
+ * modifier, `tags+`), the value the record will hold — normalized as it is stored — under the
+ * field's plain name, as PocketBase does for modifiers; other keys as sent. So a rule cannot be
+ * sidestepped with `tags+`, nor with a list where one value is stored: `{"note": ["mine",
+ * "yours"]}` stores "yours" and must be judged as "yours", not as its first element.
  */
 export function rulesBody(
   collection: Collection,
@@ -256,18 +258,20 @@ export function rulesBody(
 ): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(input)) {
-    if (parseKey(key).modifier !== 'set') continue;
+    const { name, modifier } = parseKey(key);
+    const field = findField(collection, name);
+    // A password is stored hashed: rules see what was sent.
+    if (field && field.type !== 'password') {
+      body[name] = exportValue(field, row[name]);
+      continue;
+    }
+    if (modifier !== 'set') continue;
     // Rules see an upload as the name it is stored under.
     body[key] = Array.isArray(raw)
       ? raw.map((v: unknown) => (v instanceof Upload ? v.name : v))
       : raw instanceof Upload
         ? raw.name
         : raw;
-  }
-  for (const key of Object.keys(input)) {
-    const { name, modifier } = parseKey(key);
-    const field = findField(collection, name);
-    if (modifier !== 'set' && field) body[name] = exportValue(field, row[name]);
   }
   return body;
 }

@@ -85,7 +85,8 @@ export function changedExpr(
     const n = raw === '' || raw == null ? 0 : Number(raw);
     sql = `(${params.add(Number.isFinite(n) ? n : String(raw))} IS NOT ${column})`;
   } else {
-    let text = Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? '');
+    // One value is stored from a list: the last (api/records/record.values.ts).
+    let text = Array.isArray(raw) ? (raw[raw.length - 1] ?? '') : (raw ?? '');
     if (typeof text === 'object') text = JSON.stringify(text);
     text = String(text);
     if (

@@ -438,7 +438,10 @@ describe('notes_shares', () => {
       { recipient: dave.record.id },
       { recipientKey: carol.boxPublicKey },
     ]) {
-      expect(await status(alice.client.collection('notes_shares').update(toBob.id, change))).toBe(404);
+      expect(
+        await status(alice.client.collection('notes_shares').update(toBob.id, change)),
+        JSON.stringify(change),
+      ).toBe(404);
     }
     for (const user of [bob, carol, dave]) {
       expect(await status(user.client.collection('notes_shares').update(toBob.id, { canEdit: false }))).toBe(
@@ -452,6 +455,31 @@ describe('notes_shares', () => {
     expect(await status(carol.client.collection('notes_shares').delete(toBob.id))).toBe(404);
     await bob.client.collection('notes_shares').delete(toBob.id);
     expect(await visibleNotes(bob)).not.toContain(note.id);
+  });
+});
+
+describe('a list sent for a one-value field is judged as the value stored (its last)', () => {
+  test('a share cannot be moved onto another note or recipient, nor a note to another owner', async () => {
+    const mine = await newNote(alice, 'mine');
+    const victims = await newNote(dave.master ? dave : carol, 'not yours');
+    const toBob = await share(alice, mine, bob, true);
+    // `note:changed` once compared the first element while the last was stored.
+    for (const change of [{ note: [mine.id, victims.id] }, { recipient: [bob.record.id, alice.record.id] }]) {
+      expect(
+        await status(alice.client.collection('notes_shares').update(toBob.id, change)),
+        JSON.stringify(change),
+      ).toBe(404);
+    }
+    // A one-value relation keeps its value under `+` (nothing to add to): allowed, and changes nothing.
+    await status(alice.client.collection('notes_shares').update(toBob.id, { 'note+': victims.id }));
+    const still = await alice.client.collection('notes_shares').getOne(toBob.id);
+    expect([still['note'], still['recipient']]).toEqual([mine.id, bob.record.id]);
+    expect(await visibleNotes(bob)).not.toContain(victims.id);
+    // An editor cannot make themselves the owner with a list; `owner+` keeps the one owner.
+    const takeover = { owner: [alice.record.id, bob.record.id], ...save(mine, 2, 'x') };
+    expect(await status(bob.client.collection('notes').update(mine.id, takeover))).toBe(404);
+    await bob.client.collection('notes').update(mine.id, { 'owner+': bob.record.id, ...save(mine, 2, 'y') });
+    expect((await alice.client.collection('notes').getOne(mine.id))['owner']).toBe(alice.record.id);
   });
 });
 
@@ -555,7 +583,7 @@ describe('filters and expand cannot reach rows the rules hide', () => {
     // rules of the collection they led into: an oracle for ids, one character at a time.
     expect(await matches('notes', `owner.notes_via_owner.id ?= "${hidden.id}"`)).toEqual([]);
     expect(await matches('notes', `notes_shares_via_note.recipient ?= "${carol.record.id}"`)).toEqual([]);
-    expect(await matches('notes', `notes_shares_via_note.canEdit ?= true`)).toEqual([]);
+    expect(await matches('notes', `id = "${note.id}" && notes_shares_via_note.canEdit ?= true`)).toEqual([]);
     expect(
       await matches('notes_shares', `note.notes_shares_via_note.recipient ?= "${carol.record.id}"`),
     ).toEqual([]);
