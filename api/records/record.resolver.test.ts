@@ -628,6 +628,22 @@ describe('a client filter sees through a relation only what the related list rul
     );
   });
 
+  it('the rule is compiled once per collection, as a subquery that does not depend on the joined row', () => {
+    withRules([[comments, mine]], () => {
+      const ctx = context({ auth: u2 });
+      const filter = Array.from(
+        { length: 4 },
+        () => "comments_via_post.post.comments_via_post.message ?= 'x'",
+      ).join(' || ');
+      const { joins } = compileRecordFilter(filter, ctx);
+      const sql = joins.join(' ');
+      // One alias for the rule's rows however many hops lead into comments: one compiled rule.
+      expect(new Set(sql.match(/__v\d+/g)).size).toBe(1);
+      expect(sql).not.toContain('EXISTS');
+      expect(ids(filter, { auth: u2 })).toEqual([]);
+    });
+  });
+
   it('a sort by a hidden row sorts it as unknown', () => {
     withRules([[users, 'id = @request.auth.id']], () => {
       const ctx = context({ auth: u3Record() });

@@ -41,6 +41,8 @@ class RecordFieldResolver implements FieldResolver {
   readonly #naming: string;
   readonly #mmRoot: string;
   readonly #collectionAliases = new Map<string, string>();
+  /** Per collection: the ids its list rule shows (#visibleIds), compiled once per query. */
+  readonly #visible = new Map<string, string | null>();
 
   constructor(ctx: ResolverContext) {
     this.#ctx = ctx;
@@ -92,28 +94,40 @@ class RecordFieldResolver implements FieldResolver {
   }
 
   /**
-   * What makes a joined row of `target` at `alias` visible to a client's filter: its list rule,
-   * checked on that row in a subquery of its own (so the rule's joins stay inside it). Locked →
-   * nothing; a rule that no longer compiles → nothing.
+   * What makes a joined row of `target` at `alias` visible to a client's filter: its id is among
+   * the rows the target's list rule shows. The rule never refers to the outer row, so the subquery
+   * is not correlated: SQLite runs it once per statement, not once per joined row (a correlated
+   * EXISTS let a long filter of deep back-relations take seconds). Compiled once per collection.
+   * Locked → nothing; a rule that no longer compiles → nothing.
    */
   #visibleRows(target: Collection, alias: string): string | null {
+    const rows = this.#visibleIds(target);
+    return rows === null ? null : rows === '' ? 'FALSE' : `${col(alias, 'id')} IN (${rows})`;
+  }
+
+  /** The SELECT of the ids a list rule shows; null when every row; '' when none. */
+  #visibleIds(target: Collection): string | null {
+    if (this.#visible.has(target.id)) return this.#visible.get(target.id)!;
     const rule = target.listRule;
-    if (rule === null) return 'FALSE';
-    if (rule.trim() === '') return null;
-    const row = uniqueAlias(this.#ctx.params, '__v');
-    try {
-      const { where, joins } = compileRecordFilter(rule, {
-        ...this.#ctx,
-        collection: target,
-        alias: row,
-        allowHiddenFields: true,
-      });
-      const joined = joins.length > 0 ? ` ${joins.join(' ')}` : '';
-      return `EXISTS (SELECT 1 FROM ${q(target.name)} AS ${q(row)}${joined} WHERE ${col(row, 'id')} = ${col(alias, 'id')} AND (${where}))`;
-    } catch (err) {
-      if (err instanceof FilterError) return 'FALSE';
-      throw err;
+    let sql: string | null = '';
+    if (rule !== null && rule.trim() === '') sql = null;
+    else if (rule !== null) {
+      const row = uniqueAlias(this.#ctx.params, '__v');
+      try {
+        const { where, joins } = compileRecordFilter(rule, {
+          ...this.#ctx,
+          collection: target,
+          alias: row,
+          allowHiddenFields: true,
+        });
+        const joined = joins.length > 0 ? ` ${joins.join(' ')}` : '';
+        sql = `SELECT ${col(row, 'id')} FROM ${q(target.name)} AS ${q(row)}${joined} WHERE ${where}`;
+      } catch (err) {
+        if (!(err instanceof FilterError)) throw err;
+      }
     }
+    this.#visible.set(target.id, sql);
+    return sql;
   }
 
   /**
