@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import PocketBase from 'pocketbase';
+import nacl from 'tweetnacl';
 import { expect, superuserToken, test } from './fixtures';
 
 /**
@@ -131,11 +132,25 @@ test('a note shared with another user opens in their browser, and no longer afte
   await expect(page.getByLabel('Text')).toHaveValue(`${TEXT}\n${EDIT}`);
   const before = await admin.collection('notes').getFirstListItem('');
 
+  // A share the owner never made (put there by whoever runs the server) must not receive the new key.
+  const eve = await admin
+    .collection('users')
+    .create({ email: 'eve@example.com', password: 'eve password 12', passwordConfirm: 'eve password 12' });
+  const eveKey = Buffer.from(nacl.box.keyPair().publicKey).toString('base64url');
+  const forged = await admin.collection('notes_shares').create({
+    note: before.id,
+    recipient: eve.id,
+    keyWrap: 'A'.repeat(142),
+    recipientKey: eveKey,
+    canEdit: true,
+  });
+
   // Revoking: Bob's share goes, the note is encrypted again under a new key.
   await panel.getByRole('button', { name: `Revoke access for ${users[1][0]}` }).click();
   await expect(panel.getByRole('status')).toContainText('no longer has access');
   await expect(panel.getByText('Not shared with anyone.')).toBeVisible();
   const after = await admin.collection('notes').getOne(before.id);
+  await expect(admin.collection('notes_shares').getOne(forged.id)).rejects.toMatchObject({ status: 404 });
   expect(after['keyWrap']).not.toBe(before['keyWrap']);
   expect(after['version']).toBe(Number(before['version']) + 1);
   await expect(shared).toBeHidden(); // realtime told Bob's browser his share is gone

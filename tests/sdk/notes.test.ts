@@ -496,10 +496,17 @@ describe('notes_versions', () => {
       keyWrap: wrapKey(note.key, alice.master!, 'note'),
     });
     const byAlice = await alice.client.collection('notes_versions').create(version(1));
+    // A version copies the note's current one: no number past it (an editor could otherwise fill
+    // the history with versions the owner's pruning keeps over the genuine ones).
+    expect(await status(carol.client.collection('notes_versions').create(version(2)))).toBe(400);
+    expect(
+      await status(carol.client.collection('notes_versions').create(version(Number.MAX_SAFE_INTEGER))),
+    ).toBe(400);
+    await carol.client.collection('notes').update(note.id, save(note, 2, 'v2'));
     const byCarol = await carol.client.collection('notes_versions').create(version(2));
     await alice.client.collection('notes_versions').create({ ...version(1), note: other.id });
     for (const user of [bob, dave]) {
-      expect(await status(user.client.collection('notes_versions').create(version(3)))).toBe(400);
+      expect(await status(user.client.collection('notes_versions').create(version(2)))).toBe(400);
     }
     expect(
       await status(carol.client.collection('notes_versions').create({ ...version(1), note: other.id })),

@@ -67,7 +67,8 @@ export async function openAttachmentFile(noteId: string, ref: AttachmentRef): Pr
   const key = fromBase64Url(ref.key);
   try {
     const bytes = openAttachment(sealed, { noteId, name: ref.id }, key);
-    return new Blob([bytesPart(bytes)], { type: ref.type || 'application/octet-stream' });
+    // Always a download, never a type an editor of the note chose for the browser to render.
+    return new Blob([bytesPart(bytes)], { type: 'application/octet-stream' });
   } finally {
     key.fill(0);
   }

@@ -45,7 +45,8 @@ async function prune(noteId: string): Promise<void> {
   const pb = api();
   const old = await pb.collection(VERSIONS).getList(2, KEEP_AT_MOST, {
     filter: pb.filter('note = {:note}', { note: noteId }),
-    sort: '-version,-created',
+    // By time: the newest kept come first (the create rule ties a version to the note's own number).
+    sort: '-created,-version',
     fields: 'id',
     skipTotal: true,
     requestKey: null,
@@ -77,12 +78,16 @@ export async function listVersions(noteId: string): Promise<NoteVersion[]> {
     const version = Number(row['version']);
     const wrap = String(row['keyWrap']);
     let body: NoteBody | null = null;
+    // A key unwrapped here for an older version is used once, then zeroed.
+    const older = wrap !== currentWrap && mine ? wrap : null;
+    let key: Uint8Array | undefined;
     try {
-      const key =
-        wrap === currentWrap ? current : mine ? unwrapKey(wrap, vault.masterKey, 'note') : undefined;
+      key = older ? unwrapKey(older, vault.masterKey, 'note') : wrap === currentWrap ? current : undefined;
       if (key) body = openBody(noteId, version, String(row['ciphertext']), key);
     } catch {
       body = null;
+    } finally {
+      if (older) key?.fill(0);
     }
     return { id: row.id, version, created: String(row['created'] ?? ''), body };
   });

@@ -1,4 +1,4 @@
-import { ClientResponseError } from 'pocketbase';
+import { ClientResponseError, type RecordModel } from 'pocketbase';
 import { api } from '$lib/api/client';
 import { fromBase64Url, openLabel, sealLabel, wrapNoteKeyFor } from '$lib/crypto';
 import { NoteConflict, notesStore, SHARES } from './notes.store.svelte';
@@ -33,16 +33,32 @@ export async function listShares(noteId: string): Promise<Share[]> {
     requestKey: null,
   });
   return rows.map((row) => {
-    const email = openedLabel(String(row['label'] ?? ''), noteId, String(row['recipient']));
+    const email = openedLabel(row, noteId)?.email ?? null;
     return { id: row.id, recipient: String(row['recipient']), email, canEdit: row['canEdit'] === true };
   });
 }
 
-/** The email sealed on a share, or null when there is none or it does not open. */
-function openedLabel(label: string, noteId: string, recipient: string): string | null {
-  if (!label) return null;
+/**
+ * What the owner sealed on a share: the email shared with, and the recipient and public key it was
+ * made for. Re-keying wraps the new key only for shares whose label says so, so a share row the
+ * owner did not make (put there by the server, or moved) never receives a note key.
+ */
+interface Label {
+  email: string;
+  recipient: string;
+  key: string;
+}
+
+/** The share's label, or null when there is none, it does not open, or it is not for this share. */
+function openedLabel(row: RecordModel, noteId: string): Label | null {
+  const recipient = String(row['recipient']);
   try {
-    return openLabel(label, vault.masterKey, where(noteId, recipient));
+    const label = JSON.parse(
+      openLabel(String(row['label'] ?? ''), vault.masterKey, where(noteId, recipient)),
+    ) as Partial<Label>;
+    if (typeof label.email !== 'string' || label.recipient !== recipient) return null;
+    if (typeof label.key !== 'string' || label.key !== row['recipientKey']) return null;
+    return { email: label.email, recipient, key: label.key };
   } catch {
     return null;
   }
@@ -73,7 +89,11 @@ export async function shareNote(noteId: string, email: string, canEdit: boolean)
         keyWrap: wrapNoteKeyFor(key, fromBase64Url(found.boxPublicKey)),
         recipientKey: found.boxPublicKey,
         canEdit,
-        label: sealLabel(email, vault.masterKey, where(noteId, found.id)),
+        label: sealLabel(
+          JSON.stringify({ email, recipient: found.id, key: found.boxPublicKey } satisfies Label),
+          vault.masterKey,
+          where(noteId, found.id),
+        ),
       },
       { requestKey: null },
     );
@@ -91,14 +111,19 @@ export async function setCanEdit(shareId: string, canEdit: boolean): Promise<voi
 }
 
 /**
- * Revokes a share and re-keys the note at once: the next version is sealed under a new note key,
- * and the remaining shares get that key wrapped for their stored public keys. Whatever the revoked
- * user kept opens nothing they fetch from now on. A save that meets a newer version is retried on
- * the newer one (the owner's text is not lost: the body re-sealed is the one just read).
+ * Revokes a share and re-keys the note: the next version is sealed under a new note key, the
+ * remaining shares get that key wrapped for the public keys their labels vouch for (a share without
+ * a valid label is removed instead), and then the revoked share goes. In that order, a failure part
+ * way leaves the share listed, and revoking again finishes the work; the revoked user never gets
+ * the new key. A save that meets a newer version is retried on it (the body re-sealed is the
+ * note's latest).
  */
 export async function revokeShare(noteId: string, shareId: string): Promise<void> {
   const pb = api();
-  await pb.collection(SHARES).delete(shareId, { requestKey: null });
+  const shares = await pb.collection(SHARES).getFullList({
+    filter: pb.filter('note = {:note}', { note: noteId }),
+    requestKey: null,
+  });
   for (let attempt = 0; ; attempt++) {
     const note = notesStore.notes.find((n) => n.id === noteId);
     if (!note) return; // deleted meanwhile: nothing left to protect
@@ -110,24 +135,33 @@ export async function revokeShare(noteId: string, shareId: string): Promise<void
       await notesStore.refresh(noteId);
     }
   }
-  const key = notesStore.keyOf(noteId)!;
-  const remaining = await pb.collection(SHARES).getFullList({
-    filter: pb.filter('note = {:note}', { note: noteId }),
-    fields: 'id,recipientKey',
-    requestKey: null,
-  });
-  await Promise.all(
-    remaining.map((share) =>
-      share['recipientKey']
-        ? pb
-            .collection(SHARES)
-            .update(
-              share.id,
-              { keyWrap: wrapNoteKeyFor(key, fromBase64Url(String(share['recipientKey']))) },
-              { requestKey: null },
-            )
-        : // A share made before public keys were kept cannot follow the new key: it goes too.
-          pb.collection(SHARES).delete(share.id, { requestKey: null }),
-    ),
-  );
+  // A copy: locking meanwhile zeroes the store's keys, and an all-zero key must not be shared.
+  const key = notesStore.keyOf(noteId)?.slice();
+  if (!key) throw new Error('The notes were locked.');
+  try {
+    await Promise.all(
+      shares
+        .filter((share) => share.id !== shareId)
+        .map((share) => {
+          const label = openedLabel(share, noteId);
+          return label
+            ? pb
+                .collection(SHARES)
+                .update(
+                  share.id,
+                  { keyWrap: wrapNoteKeyFor(key, fromBase64Url(label.key)) },
+                  { requestKey: null },
+                )
+            : pb.collection(SHARES).delete(share.id, { requestKey: null });
+        }),
+    );
+  } finally {
+    key.fill(0);
+  }
+  await pb
+    .collection(SHARES)
+    .delete(shareId, { requestKey: null })
+    .catch((err: unknown) => {
+      if (!(err instanceof ClientResponseError && err.status === 404)) throw err; // gone already
+    });
 }

@@ -2,6 +2,7 @@ import { ClientResponseError, type RecordModel } from 'pocketbase';
 import { api } from '$lib/api/client';
 import { newNoteKey, unwrapKey, unwrapSharedNoteKey, wrapKey } from '$lib/crypto';
 import { emptyBody, newNoteId, openBody, sealBody, type Note, type NoteBody } from './notes.model';
+import { KeyMarks } from './key-marks';
 import { Outbox, type SealedSave, type SendResult } from './notes.outbox';
 import { browserStorage, SeenVersions } from './seen-versions';
 import { vault } from './vault.svelte';
@@ -54,11 +55,16 @@ class NotesStore {
   /** The stored (sealed) attachment files of each note, by their server names. */
   #files = new Map<string, string[]>();
   #seen: SeenVersions | null = null;
+  #keyMarks: KeyMarks | null = null;
   #outbox: Outbox | null = null;
+  /** Bumped by clear(): work that finishes after a lock or a switch of user must not land. */
+  #generation = 0;
 
   async load(): Promise<void> {
     const pb = api();
+    const generation = this.#generation;
     this.#seen = new SeenVersions(browserStorage(), vault.userId);
+    this.#keyMarks = new KeyMarks(browserStorage(), vault.userId);
     this.#startOutbox();
     // The list rule answers the user's own notes and those shared with them, in one list.
     const [rows, shares] = await Promise.all([
@@ -69,6 +75,7 @@ class NotesStore {
         requestKey: null,
       }),
     ]);
+    if (generation !== this.#generation) return; // locked meanwhile: open nothing
     this.#received = new Map(
       shares.map((s) => [
         String(s['note']),
@@ -91,15 +98,13 @@ class NotesStore {
     const id = newNoteId();
     const key = newNoteKey();
     const keyWrap = wrapKey(key, vault.masterKey, 'note');
+    const generation = this.#generation;
     const row = await api()
       .collection(NOTES)
       .create(
         { id, owner: vault.userId, keyWrap, ciphertext: sealBody(id, 1, body, key), version: 1 },
         { requestKey: null },
       );
-    this.#keys.set(id, { key, from: keyWrap });
-    this.#ownerWraps.set(id, keyWrap);
-    this.#seen?.note(id, 1);
     const note: Note = {
       ...body,
       id,
@@ -108,6 +113,14 @@ class NotesStore {
       mine: true,
       canEdit: true,
     };
+    if (generation !== this.#generation) {
+      key.fill(0); // locked meanwhile: the note is stored, and opens at the next unlock
+      return note;
+    }
+    this.#keys.set(id, { key, from: keyWrap });
+    this.#keyMarks?.use(id, keyWrap);
+    this.#ownerWraps.set(id, keyWrap);
+    this.#seen?.note(id, 1);
     // Realtime may have brought the new note before this answer did: replace, never add twice.
     this.#put(note);
     return note;
@@ -135,6 +148,7 @@ class NotesStore {
     // Sealed files go with the save that names them, so a note never refers to a missing file.
     if (options.upload?.length) data['attachments+'] = options.upload;
     if (options.removeFiles?.length) data['attachments-'] = options.removeFiles;
+    const generation = this.#generation;
     let row: RecordModel;
     try {
       // Only what the app reads back: a 1 MB note is not sent twice.
@@ -147,9 +161,15 @@ class NotesStore {
       if (!plain || !unreachable(err) || !this.#outbox) throw err;
       return this.#queue(current, body, { id, version, ciphertext });
     }
+    if (generation !== this.#generation) {
+      if (options.rekey) key.fill(0);
+      return { ...current, ...body, version };
+    }
     if (options.rekey) {
+      known.key.fill(0);
       this.#keys.set(id, { key, from: String(data['keyWrap']) });
       this.#ownerWraps.set(id, String(data['keyWrap']));
+      this.#keyMarks?.use(id, String(data['keyWrap']));
     }
     this.#seen?.note(id, version);
     this.#files.set(id, filesOf(row));
@@ -175,7 +195,6 @@ class NotesStore {
     const outbox = this.#outbox!;
     void outbox.add(save).then(() => (this.unsent = outbox.waiting));
     this.unsent = outbox.waiting;
-    this.#seen?.note(save.id, save.version);
     const saved: Note = { ...current, ...body, version: save.version };
     this.notes = this.notes.map((n) => (n.id === save.id ? saved : n));
     return saved;
@@ -209,6 +228,8 @@ class NotesStore {
             { ciphertext: save.ciphertext, version: save.version },
             { requestKey: null, fields: 'id' },
           );
+        // Marked seen once stored: a mark above the server's version would hide the note.
+        this.#seen?.note(save.id, save.version);
         return 'stored';
       } catch (err) {
         return unreachable(err) || (err instanceof ClientResponseError && err.status === 401)
@@ -315,9 +336,11 @@ class NotesStore {
     await api().collection(NOTES).delete(id, { requestKey: null });
     this.#drop(id);
     this.#seen?.forget(id);
+    this.#keyMarks?.forget(id);
   }
 
   clear(): void {
+    this.#generation++;
     for (const { key } of this.#keys.values()) key.fill(0);
     this.#keys.clear();
     this.#ownerWraps.clear();
@@ -362,7 +385,7 @@ class NotesStore {
   #keyFor(row: RecordModel): { key: Uint8Array; from: string } | null {
     const mine = row['owner'] === vault.userId;
     const from = mine ? String(row['keyWrap']) : this.#received.get(row.id)?.keyWrap;
-    if (!from) return null;
+    if (!from || this.#keyMarks?.isRetired(row.id, from)) return null; // a key the note moved on from
     const cached = this.#keys.get(row.id);
     if (cached?.from === from) return cached;
     const key = mine
@@ -379,7 +402,10 @@ class NotesStore {
       const found = this.#keyFor(row);
       if (!found) return null;
       const body = openBody(id, version, String(row['ciphertext']), found.key);
+      const previous = this.#keys.get(id);
+      if (previous && previous !== found) previous.key.fill(0);
       this.#keys.set(id, found);
+      this.#keyMarks?.use(id, found.from);
       this.#ownerWraps.set(id, String(row['keyWrap']));
       this.#files.set(id, filesOf(row));
       this.#seen?.note(id, version);
