@@ -1,17 +1,31 @@
-import { Inflate, strToU8, zipSync, type Zippable } from 'fflate';
+import { strToU8, zipSync, type Zippable } from 'fflate';
 import { emptyBody, type Note, type NoteBody } from './notes.model';
+import { entryBytes, listZip, type ZipEntry } from './zip.read';
 
 /**
  * Export of notes as a zip of Markdown files with front matter, and import of Markdown files and
  * zips of them. Everything here runs in the browser on opened notes: nothing leaves the page.
  */
 
+/**
+ * The most UTF-8 JSON one note may seal to. The server keeps the sealed note as base64url in the
+ * `ciphertext` field, at most CIPHERTEXT_MAX = 4 Mi characters (api/notes/migrations/
+ * 20261122101000_collections.ts). Base64url spends 4 characters on 3 bytes, so 3 Mi bytes; sealing
+ * adds 42 (web/lib/crypto/envelope.ts: version, kind, 24-byte nonce, 16-byte tag).
+ */
+export const NOTE_JSON_BYTES = ((4 * 1024 * 1024) / 4) * 3 - 42;
+
 /** What one import may hold; past these, files are skipped rather than read. */
 export const IMPORT_LIMITS = {
   /** Note files per import, counting each one inside a zip. */
   files: 5000,
-  /** One note file, in bytes (of UTF-8 text). */
-  fileBytes: 4 * 1024 * 1024,
+  /**
+   * One note file, in bytes (of UTF-8 text), checked before it is read. Below NOTE_JSON_BYTES by a
+   * quarter MiB: the sealed JSON adds title, tags and flags, and escapes quotes, backslashes, tabs
+   * and line breaks as two bytes each. Each note is also measured as it will be sealed ({@link
+   * sealedFits}), so one whose text is mostly escapes is skipped here, not refused by the server.
+   */
+  fileBytes: 2.75 * 1024 * 1024,
   /** All note text of one import, in bytes: inside zips this is checked on the declared sizes first. */
   totalBytes: 64 * 1024 * 1024,
   /** One zip as picked; only its notes are inflated, so it may also hold pictures and the like. */
@@ -27,6 +41,8 @@ export interface ImportFile {
 
 export interface ImportResult {
   notes: NoteBody[];
+  /** The file each note came from (`zip/name` inside a zip), in the same order: for naming it later. */
+  sources: string[];
   skipped: { name: string; reason: SkipReason }[];
 }
 
@@ -152,7 +168,13 @@ interface ImportState extends ImportResult {
  * nothing. Hostile input is skipped with a reason, never thrown: see {@link IMPORT_LIMITS}.
  */
 export function readImport(files: readonly ImportFile[]): ImportResult {
-  const state: ImportState = { notes: [], skipped: [], files: 0, budget: IMPORT_LIMITS.totalBytes };
+  const state: ImportState = {
+    notes: [],
+    sources: [],
+    skipped: [],
+    files: 0,
+    budget: IMPORT_LIMITS.totalBytes,
+  };
   for (const file of files) {
     const kind = kindOf(file.name);
     if (kind === 'zip') readZip(file, state);
@@ -160,7 +182,7 @@ export function readImport(files: readonly ImportFile[]): ImportResult {
     else if (admit(file.name, file.bytes.length, state))
       addNote(file.name, baseName(file.name), file.bytes, state);
   }
-  return { notes: state.notes, skipped: state.skipped };
+  return { notes: state.notes, sources: state.sources, skipped: state.skipped };
 }
 
 function kindOf(name: string): 'note' | 'zip' | 'other' {
@@ -195,7 +217,26 @@ function addNote(name: string, base: string, bytes: Uint8Array, state: ImportSta
     return;
   }
   const stem = base.slice(0, base.lastIndexOf('.')).normalize('NFC'); // macOS hands out NFD names
-  state.notes.push(parseNote(text.replace(/\r\n?/g, '\n'), stem));
+  const note = parseNote(text.replace(/\r\n?/g, '\n'), stem);
+  if (!sealedFits(note)) {
+    state.skipped.push({ name, reason: 'too-large' });
+    return;
+  }
+  state.notes.push(note);
+  state.sources.push(name);
+}
+
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Whether the note, sealed, fits the server's limit (NOTE_JSON_BYTES). The body holds exactly the
+ * fields sealBody (notes.model.ts) seals for a note without attachments, so this is its JSON.
+ */
+function sealedFits(note: NoteBody): boolean {
+  const json = JSON.stringify(note);
+  // UTF-8 has at least one byte per UTF-16 unit: most notes are decided without encoding them.
+  if (json.length > NOTE_JSON_BYTES) return false;
+  return json.length * 3 <= NOTE_JSON_BYTES || utf8Encoder.encode(json).length <= NOTE_JSON_BYTES;
 }
 
 function parseNote(text: string, stem: string): NoteBody {
@@ -319,31 +360,15 @@ const splitList = (value: string) =>
     .map((v) => scalar(v.trim()))
     .filter(Boolean);
 
-// ---- Zip reading -----------------------------------------------------------------------------
-// Our own central-directory walk (APPNOTE.TXT 4.3) rather than unzipSync: fflate inflates a lying
-// entry in full even into a buffer of the declared size, so a few MB of zip cost minutes of CPU.
-// Here each entry is inflated in chunks and given up as soon as it outgrows its declared size.
-
-interface ZipEntry {
-  path: string;
-  flags: number;
-  method: number;
-  packed: number;
-  size: number;
-  offset: number;
-}
-
-const CENTRAL = 0x02014b50;
-const LOCAL = 0x04034b50;
-const END = 0x06054b50;
-const CHUNK = 16 * 1024; // deflate grows at most ~1032×: no push yields more than ~16 MiB
+// ---- Zips ------------------------------------------------------------------------------------
 
 function readZip(file: ImportFile, state: ImportState): void {
   const skip = (name: string, reason: SkipReason): void => void state.skipped.push({ name, reason });
   if (file.bytes.length > IMPORT_LIMITS.archiveBytes) return skip(file.name, 'too-large');
   let entries: ZipEntry[];
   try {
-    entries = listZip(file.bytes);
+    // Throws for a zip whose entries overlap too (zip.read.ts): a crafted one, skipped as a whole.
+    entries = listZip(file.bytes, IMPORT_LIMITS.files);
   } catch {
     return skip(file.name, 'unreadable');
   }
@@ -368,76 +393,4 @@ function readZip(file: ImportFile, state: ImportState): void {
 /** Files an archiver adds by itself (macOS `__MACOSX/`, `._x`, `.DS_Store`): not the user's notes. */
 function isClutter(path: string): boolean {
   return path.startsWith('__MACOSX/') || baseName(path).startsWith('.');
-}
-
-function listZip(zip: Uint8Array): ZipEntry[] {
-  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  // The end record comes last, after a comment of at most 65535 bytes. DataView throws past the end.
-  let end = zip.length - 22;
-  while (view.getUint32(end, true) !== END) {
-    if (end === 0 || zip.length - end > 22 + 0xffff) throw new Error('not a zip');
-    end -= 1;
-  }
-  const entries: ZipEntry[] = [];
-  // Walking the records rather than trusting the stated count bounds the work by the bytes present.
-  for (let at = view.getUint32(end + 16, true); at + 46 <= end && view.getUint32(at, true) === CENTRAL;) {
-    if (entries.length > IMPORT_LIMITS.files) break;
-    const nameLength = view.getUint16(at + 28, true);
-    const flags = view.getUint16(at + 8, true);
-    entries.push({
-      path: entryName(zip.subarray(at + 46, at + 46 + nameLength)),
-      flags,
-      method: view.getUint16(at + 10, true),
-      packed: view.getUint32(at + 20, true),
-      size: view.getUint32(at + 24, true),
-      offset: view.getUint32(at + 42, true),
-    });
-    at += 46 + nameLength + view.getUint16(at + 30, true) + view.getUint16(at + 32, true);
-  }
-  if (entries.length === 0 && view.getUint16(end + 10, true) > 0) throw new Error('no central directory');
-  return entries;
-}
-
-/** UTF-8 where it decodes (whatever flag 11 says: many archivers never set it), else Windows-1252. */
-function entryName(bytes: Uint8Array): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return new TextDecoder('windows-1252').decode(bytes);
-  }
-}
-
-/**
- * An entry's bytes, exactly as many as declared, or null: encrypted, truncated, an unknown method,
- * or a stream that inflates to more or less than its header says. Zip64 entries declare 2^32-1 and
- * have already been refused as too large.
- */
-function entryBytes(zip: Uint8Array, entry: ZipEntry): Uint8Array | null {
-  try {
-    const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-    if (entry.flags & 1 || view.getUint32(entry.offset, true) !== LOCAL) return null;
-    const start =
-      entry.offset + 30 + view.getUint16(entry.offset + 26, true) + view.getUint16(entry.offset + 28, true);
-    if (start + entry.packed > zip.length) return null;
-    const packed = zip.subarray(start, start + entry.packed);
-    if (entry.method === 0) return packed.length === entry.size ? packed : null;
-    return entry.method === 8 ? inflateExactly(packed, entry.size) : null;
-  } catch {
-    return null;
-  }
-}
-
-function inflateExactly(packed: Uint8Array, size: number): Uint8Array | null {
-  const out = new Uint8Array(size);
-  let length = 0;
-  let overflow = false;
-  const inflate = new Inflate((chunk) => {
-    if (length + chunk.length > size) overflow = true;
-    else out.set(chunk, length);
-    length += chunk.length;
-  });
-  for (let at = 0; at < packed.length && !overflow; at += CHUNK) {
-    inflate.push(packed.subarray(at, at + CHUNK), at + CHUNK >= packed.length); // throws on corrupt data
-  }
-  return !overflow && length === size ? out : null;
 }
