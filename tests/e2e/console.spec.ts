@@ -354,6 +354,8 @@ test('axe finds no serious or critical problems on the main console pages', asyn
   hearth,
   request,
 }) => {
+  // Ten pages scanned one after another: about 20 s alone, more on a busy machine.
+  test.setTimeout(90_000);
   const token = await superuserToken(hearth, request);
   const admin = new PocketBase(hearth.url);
   admin.authStore.save(token, null);
