@@ -57,6 +57,8 @@ class NotesStore {
   #seen: SeenVersions | null = null;
   #keyMarks: KeyMarks | null = null;
   #outbox: Outbox | null = null;
+  /** Notes the outbox stored while the list was loading: read again once it is there. */
+  #storedWhileLoading = new Set<string>();
   /** Bumped by clear(): work that finishes after a lock or a switch of user must not land. */
   #generation = 0;
 
@@ -92,6 +94,10 @@ class NotesStore {
     this.notes = notes;
     this.unreadable = unreadable;
     this.loaded = true;
+    // The list may predate what the outbox stored meanwhile, and realtime may not have been
+    // listening yet.
+    for (const id of this.#storedWhileLoading) void this.refresh(id).catch(() => undefined);
+    this.#storedWhileLoading.clear();
   }
 
   async create(body: NoteBody = emptyBody()): Promise<Note> {
@@ -230,6 +236,8 @@ class NotesStore {
           );
         // Marked seen once stored: a mark above the server's version would hide the note.
         this.#seen?.note(save.id, save.version);
+        if (this.loaded) void this.refresh(save.id).catch(() => undefined);
+        else this.#storedWhileLoading.add(save.id);
         return 'stored';
       } catch (err) {
         return unreachable(err) || (err instanceof ClientResponseError && err.status === 401)
