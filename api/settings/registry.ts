@@ -3,6 +3,7 @@ import { coreSettings } from '../core/settings.defs';
 import type { SettingsStore } from '../core/settings';
 import { logsSettings } from '../logs/settings.defs';
 import { mailSettings } from '../mail/settings.defs';
+import { meetSettings } from '../meet/settings.defs';
 import { rateLimitSettings } from '../ratelimit/settings.defs';
 import { recordSettings } from '../records/settings.defs';
 
@@ -14,6 +15,7 @@ export const settingDefs = {
   ...mailSettings,
   ...rateLimitSettings,
   ...logsSettings,
+  ...meetSettings,
 };
 
 export type HearthSettings = SettingsStore<typeof settingDefs>;
