@@ -1,8 +1,8 @@
-import AxeBuilder from '@axe-core/playwright';
 import type { Locator, Page } from '@playwright/test';
 import { Wallet } from 'ethers';
 import PocketBase, { type RecordModel } from 'pocketbase';
 import { expect, superuserToken, test } from './fixtures';
+import { accessibilityProblems, signInAs } from './notes-helpers';
 import { injectWallet } from './test-wallet';
 
 /**
@@ -15,24 +15,6 @@ const OLD_PASSPHRASE = 'the first long passphrase';
 const NEW_PASSPHRASE = 'a second, even longer passphrase';
 const TITLE = 'Keys change, notes stay 4b7e';
 const RECOVERY_KEY = /([0-9A-Z]{4}-){13}[0-9A-Z]{4}/;
-
-async function signInAs(page: Page, url: string, email: string, password: string): Promise<void> {
-  const pb = new PocketBase(url);
-  await pb.collection('users').authWithPassword(email, password);
-  await page.goto('/');
-  await page.evaluate(
-    (value) => localStorage.setItem('pocketbase_auth', value),
-    JSON.stringify({ token: pb.authStore.token, record: pb.authStore.record }),
-  );
-}
-
-/** axe's serious and critical findings on the page as it is. */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 async function openKeysPanel(page: Page): Promise<Locator> {
   await page.getByRole('button', { name: 'Encryption keys' }).click();

@@ -1,10 +1,9 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
+import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import PocketBase from 'pocketbase';
 import nacl from 'tweetnacl';
 import { expect, superuserToken, test } from './fixtures';
+import { accessibilityProblems, filesUnder, recordRequests, setUpNotes } from './notes-helpers';
 
 /**
  * Sharing an encrypted note with another Hearth user, in two browsers: the recipient finds it under
@@ -32,43 +31,6 @@ async function downloaded(page: Page, name: string): Promise<string> {
   return readFileSync((await file.path())!).toString();
 }
 
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-/** Signs in through the SDK's auth store and sets up notes with the passphrase; returns what it sent. */
-async function setUpNotes(page: Page, url: string, email: string, password: string): Promise<string[]> {
-  const sent: string[] = [];
-  page.on('request', (req) => {
-    sent.push(req.url());
-    const body = req.postData();
-    if (body) sent.push(body);
-  });
-  const pb = new PocketBase(url);
-  await pb.collection('users').authWithPassword(email, password);
-  await page.goto('/');
-  await page.evaluate(
-    (value) => localStorage.setItem('pocketbase_auth', value),
-    JSON.stringify({ token: pb.authStore.token, record: pb.authStore.record }),
-  );
-  await page.goto('/notes');
-  await page.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-  await page.getByLabel('Confirm passphrase').fill(PASSPHRASE);
-  await page.getByRole('button', { name: 'Create encryption key' }).click();
-  await page.getByRole('button', { name: 'I have saved it' }).click();
-  return sent;
-}
-
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
 test('a note shared with another user opens in their browser, and no longer after revoking', async ({
   browser,
   page,
@@ -88,8 +50,10 @@ test('a note shared with another user opens in their browser, and no longer afte
   const bobContext = await browser.newContext({ baseURL: hearth.url });
   const bobPage = await bobContext.newPage();
   // Bob sets up notes first: sharing needs his public key.
-  const bobSent = await setUpNotes(bobPage, hearth.url, ...users[1]);
-  const annSent = await setUpNotes(page, hearth.url, ...users[0]);
+  const bobSent = recordRequests(bobPage);
+  await setUpNotes(bobPage, hearth.url, users[1], PASSPHRASE);
+  const annSent = recordRequests(page);
+  await setUpNotes(page, hearth.url, users[0], PASSPHRASE);
 
   await page.getByRole('button', { name: 'New note' }).click();
   await page.getByLabel('Title').fill(TITLE);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { strFromU8, unzipSync, zipSync, strToU8 } from 'fflate';
 import PocketBase from 'pocketbase';
 import { expect, superuserToken, test } from './fixtures';
+import { setUpNotes } from './notes-helpers';
 
 /**
  * Export and import of encrypted notes in Chromium: the export is a zip of the decrypted notes as
@@ -28,22 +29,7 @@ test('notes exported as a zip of Markdown come back through import, in another a
     await admin.collection('users').create({ email, password, passwordConfirm: password });
   }
 
-  async function openNotes(target: typeof page, [email, password]: readonly [string, string]) {
-    const pb = new PocketBase(hearth.url);
-    await pb.collection('users').authWithPassword(email, password);
-    await target.goto('/');
-    await target.evaluate(
-      (value) => localStorage.setItem('pocketbase_auth', value),
-      JSON.stringify({ token: pb.authStore.token, record: pb.authStore.record }),
-    );
-    await target.goto('/notes');
-    await target.getByLabel('Passphrase', { exact: true }).fill(PASSPHRASE);
-    await target.getByLabel('Confirm passphrase').fill(PASSPHRASE);
-    await target.getByRole('button', { name: 'Create encryption key' }).click();
-    await target.getByRole('button', { name: 'I have saved it' }).click();
-  }
-
-  await openNotes(page, accounts[0]);
+  await setUpNotes(page, hearth.url, accounts[0], PASSPHRASE);
   for (const [title, text, tags] of [
     ['Garden: plan "A"', 'Tomatoes 1b9e\n\n- basil\n- mint', 'home, summer'],
     ['Garden: plan "A"', 'A second note with the same title 5f2a', ''],
@@ -76,7 +62,7 @@ test('notes exported as a zip of Markdown come back through import, in another a
     const body = req.postData();
     if (body) sent.push(body);
   });
-  await openNotes(fayPage, accounts[1]);
+  await setUpNotes(fayPage, hearth.url, accounts[1], PASSPHRASE);
   await fayPage.getByRole('button', { name: 'Export and import' }).click();
   const fayPanel = fayPage.getByRole('region', { name: 'Export and import' });
   await fayPanel.getByLabel('Import Markdown files').setInputFiles([

@@ -1,10 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import { Wallet } from 'ethers';
 import PocketBase from 'pocketbase';
 import { expect, superuserToken, test } from './fixtures';
+import { accessibilityProblems, filesUnder, signInAs } from './notes-helpers';
 import { injectWallet } from './test-wallet';
 
 /**
@@ -16,32 +14,6 @@ import { injectWallet } from './test-wallet';
 const PASSPHRASE = 'a long and private passphrase';
 const TITLE = 'Plan for the heist 7f3a';
 const TEXT = 'Meet at the old mill at dawn 91c2';
-
-/** axe's serious and critical findings on the page as it is. */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-/** Every file under a folder, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-async function signInAs(page: Page, url: string, email: string, password: string): Promise<void> {
-  const pb = new PocketBase(url);
-  await pb.collection('users').authWithPassword(email, password);
-  await page.goto('/');
-  await page.evaluate(
-    (value) => localStorage.setItem('pocketbase_auth', value),
-    JSON.stringify({ token: pb.authStore.token, record: pb.authStore.record }),
-  );
-}
 
 test('a note written with a passphrase is unreadable to the server and opens again after a reload', async ({
   page,

@@ -1,15 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { KeyMarks } from './key-marks';
-import type { SeenStorage } from './seen-versions';
-
-function memory(): SeenStorage & { data: Map<string, string> } {
-  const data = new Map<string, string>();
-  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v) };
-}
+import { memoryStorage } from './testing';
 
 describe('KeyMarks', () => {
   test('a wrapped key replaced by another is never accepted again, after a reload too', () => {
-    const storage = memory();
+    const storage = memoryStorage();
     const marks = new KeyMarks(storage, 'u1');
     marks.use('n1', 'old');
     expect(marks.isRetired('n1', 'old')).toBe(false);
@@ -23,7 +18,7 @@ describe('KeyMarks', () => {
   });
 
   test('a deleted note forgets its marks; a damaged entry counts as none', () => {
-    const storage = memory();
+    const storage = memoryStorage();
     const marks = new KeyMarks(storage, 'u1');
     marks.use('n1', 'a');
     marks.use('n1', 'b');

@@ -1,11 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { Outbox, type SealedSave, type SendResult } from './notes.outbox';
-import type { SeenStorage } from './seen-versions';
-
-function memory(): SeenStorage & { data: Map<string, string> } {
-  const data = new Map<string, string>();
-  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v) };
-}
+import { memoryStorage } from './testing';
 
 const save = (id: string, version: number): SealedSave => ({ id, version, ciphertext: `AQ${id}${version}` });
 
@@ -15,7 +10,7 @@ describe('Outbox', () => {
     const sent: string[] = [];
     const pauses: number[] = [];
     const box = new Outbox(
-      memory(),
+      memoryStorage(),
       'u1',
       async (s) => {
         sent.push(`${s.id}@${s.version}`);
@@ -46,7 +41,7 @@ describe('Outbox', () => {
   });
 
   test('refused saves are set aside and handed over once, across a reload', async () => {
-    const storage = memory();
+    const storage = memoryStorage();
     const box = new Outbox(
       storage,
       'u1',
@@ -61,7 +56,7 @@ describe('Outbox', () => {
   });
 
   test('what waits survives a reload and is sent then; other users do not see it', async () => {
-    const storage = memory();
+    const storage = memoryStorage();
     const offline = new Outbox(
       storage,
       'u1',
@@ -85,7 +80,7 @@ describe('Outbox', () => {
     ['{"waiting":[{"id":"a","version":"2","ciphertext":"x"}]}'],
     ['{"waiting":[{"id":"a","version":2,"ciphertext":"<b>"}]}'],
   ])('a damaged stored queue %s is read as empty', (stored) => {
-    const storage = memory();
+    const storage = memoryStorage();
     storage.data.set('hearth_notes_outbox:u1', stored);
     expect(new Outbox(storage, 'u1', async () => 'stored').waiting).toBe(0);
   });

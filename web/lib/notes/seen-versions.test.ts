@@ -1,14 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { SeenVersions, type SeenStorage } from './seen-versions';
-
-function memory(initial: Record<string, string> = {}): SeenStorage & { data: Map<string, string> } {
-  const data = new Map(Object.entries(initial));
-  return { data, getItem: (k) => data.get(k) ?? null, setItem: (k, v) => void data.set(k, v) };
-}
+import { memoryStorage } from './testing';
 
 describe('SeenVersions', () => {
   test('a version older than one seen is a rollback, after a reload too', () => {
-    const storage = memory();
+    const storage = memoryStorage();
     const seen = new SeenVersions(storage, 'u1');
     expect(seen.isRollback('n1', 1)).toBe(false);
     seen.note('n1', 5);
@@ -21,7 +17,7 @@ describe('SeenVersions', () => {
   });
 
   test('marks are per user, and a deleted note forgets its mark', () => {
-    const storage = memory();
+    const storage = memoryStorage();
     new SeenVersions(storage, 'u1').note('n1', 9);
     expect(new SeenVersions(storage, 'u2').get('n1')).toBe(0);
     const seen = new SeenVersions(storage, 'u1');
@@ -32,7 +28,7 @@ describe('SeenVersions', () => {
   test.each([['not json'], ['[1,2]'], ['null'], ['{"n1":"7","n2":-1,"n3":1.5,"n4":4}']])(
     'a damaged entry %s counts as nothing seen, except valid marks',
     (stored) => {
-      const seen = new SeenVersions(memory({ 'hearth_notes_seen:u1': stored }), 'u1');
+      const seen = new SeenVersions(memoryStorage({ 'hearth_notes_seen:u1': stored }), 'u1');
       expect(['n1', 'n2', 'n3'].map((id) => seen.get(id))).toEqual([0, 0, 0]);
       expect(seen.get('n4')).toBe(stored.includes('"n4":4') ? 4 : 0);
     },
