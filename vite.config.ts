@@ -31,6 +31,8 @@ export default defineConfig({
   test: {
     include: ['api/**/*.test.ts', 'web/**/*.test.ts', 'tests/**/*.test.ts'],
     environment: 'node',
+    // Installs the Debian packages whose clients the tests drive (coturn), as the e2e setup does Chromium.
+    globalSetup: ['tests/support/vitest-setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

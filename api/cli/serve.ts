@@ -2,9 +2,12 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULTS, resolveBootstrap } from '../core/config';
+import type { EventBus } from '../core/events';
 import { createLogger, type Logger } from '../core/logger';
 import { createHearth, type Hearth } from '../main';
+import { startStun, type StunListener } from '../meet/stun';
 import { PROTOCOL_HEADER, startServer, type RunningServer, type WebHandler } from '../server';
+import type { HearthSettings } from '../settings/registry';
 import { CliError } from './errors';
 import { dirOption } from './options';
 
@@ -51,8 +54,12 @@ async function serve(flags: { http?: string; dir?: string; domain?: string; dev?
     throw err;
   }
 
+  // STUN never stops HTTP: a listener that cannot bind is a warning, and serving goes on.
+  const stun = superviseStun(hearth, config.host, logger);
+  await stun.ready;
+
   // Signal handlers first: whoever reads the banner below may stop the server at once.
-  const stopped = untilStopped(running, hearth, logger);
+  const stopped = untilStopped(running, stun, hearth, logger);
   logger.info({ url: running.url, dir: config.dir }, 'server listening');
   process.stderr.write(`\nHearth is serving ${running.url}  (data in ${config.dir})\n`);
   const setup = hearth.setupLink(running.url);
@@ -66,7 +73,12 @@ async function serve(flags: { http?: string; dir?: string; domain?: string; dev?
 }
 
 /** Waits for SIGTERM/SIGINT, then drains requests, checkpoints and closes. */
-function untilStopped(running: RunningServer, hearth: Hearth, logger: Logger): Promise<void> {
+function untilStopped(
+  running: RunningServer,
+  stun: StunSupervisor,
+  hearth: Hearth,
+  logger: Logger,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let stoppingSince = 0;
     const stop = (signal: NodeJS.Signals) => {
@@ -83,8 +95,8 @@ function untilStopped(running: RunningServer, hearth: Hearth, logger: Logger): P
       logger.info({ signal }, 'shutting down: finishing in-flight requests');
       // Long-lived streams (realtime) end now; they would otherwise hold the drain until its timeout.
       hearth.bus.publish('ServerClosing', {});
-      running
-        .close()
+      // STUN is stateless: nothing to drain, it stops at once.
+      Promise.all([running.close(), stun.close()])
         .then(() => hearth.close())
         .then(({ checkpointed }) => {
           if (checkpointed) logger.info('stopped; WAL checkpointed');
@@ -98,4 +110,80 @@ function untilStopped(running: RunningServer, hearth: Hearth, logger: Logger): P
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+}
+
+export interface StunSupervisor {
+  /** Settles once the listener is up, or its failure is logged, or it is off. Never rejects. */
+  ready: Promise<void>;
+  /** Stops watching the settings and closes the listener. */
+  close(): Promise<void>;
+}
+
+/** How often settings written by another process (`hearth config set`) are looked at. */
+const STUN_RECHECK_MS = 10_000;
+
+/**
+ * Keeps the built-in STUN listener (api/meet/stun.ts, issue 8) where meet.stun.* say: on
+ * meet.stun.port, on meet.stun.host or else the address HTTP is served on, or off. A change through
+ * the API restarts it at once (SettingsUpdate); one written by another process is seen within
+ * STUN_RECHECK_MS. A listener that cannot bind (port in use, no permission) is logged as a warning,
+ * once: the next change of meet.stun.* tries again.
+ */
+export function superviseStun(
+  stores: { settings: HearthSettings; bus: EventBus },
+  httpHost: string,
+  logger: Logger,
+  options: { recheckMs?: number } = {},
+): StunSupervisor {
+  let listener: StunListener | null = null;
+  let target = 'off';
+  let stopped = false;
+  let queue = Promise.resolve();
+
+  // One change at a time, in order: a restart finishes before the next one looks at the settings.
+  const reconcile = (): Promise<void> =>
+    (queue = queue
+      .then(async () => {
+        const want = stopped ? null : stunAddress(stores.settings, httpHost);
+        const key = want ? `${want.host} ${want.port}` : 'off';
+        if (key === target) return;
+        target = key;
+        if (listener) {
+          await listener.close();
+          listener = null;
+          logger.info('STUN listener stopped');
+        }
+        if (!want) return;
+        try {
+          listener = await startStun({ ...want, logger });
+        } catch (err) {
+          logger.warn(
+            { err, host: want.host, port: want.port },
+            `STUN is not available: udp ${want.host} port ${want.port}: ${(err as Error).message}`,
+          );
+        }
+      })
+      .catch((err: unknown) => logger.error({ err }, 'STUN listener: meet.stun.* could not be applied')));
+
+  // Delivered at commit, before the settings store reloads; reconcile reads them a tick later.
+  const unsubscribe = stores.bus.subscribe('SettingsUpdate', ({ keys }) => {
+    if (keys.some((k) => k.startsWith('meet.stun.'))) void reconcile();
+  });
+  const timer = setInterval(() => void reconcile(), options.recheckMs ?? STUN_RECHECK_MS);
+  timer.unref();
+
+  return {
+    ready: reconcile(),
+    close() {
+      stopped = true;
+      clearInterval(timer);
+      unsubscribe();
+      return reconcile();
+    },
+  };
+}
+
+function stunAddress(settings: HearthSettings, httpHost: string): { host: string; port: number } | null {
+  if (!settings.get('meet.stun.enabled')) return null;
+  return { host: settings.get('meet.stun.host') || httpHost, port: settings.get('meet.stun.port') };
 }
