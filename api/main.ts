@@ -1,5 +1,7 @@
 import { mkdirSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { register as registerAuth } from './auth';
 import { register as registerCollections } from './collections';
 import { CollectionsRegistry } from './collections/collections.registry';
@@ -17,6 +19,7 @@ import { FileStorage } from './files/files.storage';
 import { register as registerHealth } from './health';
 import { Logs, register as registerLogs, requestLogger } from './logs';
 import { register as registerMail } from './mail';
+import { register as registerMeet } from './meet';
 import { register as registerNotes } from './notes';
 import { register as registerRateLimits } from './ratelimit';
 import { register as registerRealtime } from './realtime';
@@ -43,6 +46,28 @@ export interface Deps {
   logs: Logs;
   /** The migrations this build has (GET /api/hearth/migrations compares them with the database). */
   migrations: Migration[];
+  /** WebSocket upgrade handlers by path (api/server.ts routes the server's `upgrade` events here). */
+  upgrades: UpgradeRoutes;
+}
+
+/**
+ * Takes a WebSocket upgrade request (the socket is its own from then on). To refuse one before the
+ * handshake it throws an ApiError, which api/server.ts answers as PocketBase's error JSON.
+ */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+/** Upgrade handlers by path prefix, added by capabilities (meet signaling; pad sync later). */
+export class UpgradeRoutes {
+  readonly #routes: { prefix: string; handler: UpgradeHandler }[] = [];
+
+  add(prefix: string, handler: UpgradeHandler): void {
+    this.#routes.push({ prefix, handler });
+  }
+
+  /** The handler whose prefix starts `path` (without its query), if any. */
+  find(path: string): UpgradeHandler | undefined {
+    return this.#routes.find((r) => path.startsWith(r.prefix))?.handler;
+  }
 }
 
 export interface Hearth extends Deps {
@@ -105,7 +130,20 @@ export function createHearth(
     throw err;
   }
   logs.startRetention();
-  const deps: Deps = { config, db, bus, settings, logger, collections, files, setupGate, migrations, logs };
+  const upgrades = new UpgradeRoutes();
+  const deps: Deps = {
+    config,
+    db,
+    bus,
+    settings,
+    logger,
+    collections,
+    files,
+    setupGate,
+    migrations,
+    logs,
+    upgrades,
+  };
 
   const api = createApiApp({
     logger,
@@ -125,6 +163,7 @@ export function createHearth(
   registerRealtime(api, deps);
   registerFiles(api, deps);
   registerNotes(api, deps);
+  registerMeet(api, deps);
 
   return {
     ...deps,

@@ -1,6 +1,8 @@
-import { createServer, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import { createServer, ServerResponse, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
+import { ApiError } from './core/errors';
 import type { Hearth } from './main';
 
 /** adapter-node's `handler` (build/web/handler.js): a connect-style middleware. */
@@ -169,6 +171,7 @@ export function startServer(
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found');
     });
   });
+  const upgraded = routeUpgrades(server, hearth, () => closing);
   // A client must send its headers within 20 s and its whole request within Node's default 300 s,
   // so slow senders cannot hold sockets forever. (Response streams such as SSE are not limited.)
   server.headersTimeout = 20_000;
@@ -202,7 +205,11 @@ export function startServer(
           closing = true;
           return new Promise((done) => {
             const idle = setInterval(() => server.closeIdleConnections(), 50);
-            const force = setTimeout(() => server.closeAllConnections(), graceMs);
+            const force = setTimeout(() => {
+              server.closeAllConnections();
+              // WebSockets left by their handlers (meet closes its own on ServerClosing).
+              for (const socket of upgraded) socket.destroy();
+            }, graceMs);
             server.close(() => {
               clearInterval(idle);
               clearTimeout(force);
@@ -214,4 +221,55 @@ export function startServer(
       });
     });
   });
+}
+
+/**
+ * WebSocket upgrades (ARCHITECTURE.md "One process, one port", 3): a request for a path some
+ * capability registered (`hearth.upgrades`) goes to it; any other is answered 404 (400 when it is
+ * not a WebSocket at all) and its socket closed. Once the handshake is done, the socket belongs to
+ * the handler but is still counted here, so that `close()` can end it after the grace period: a
+ * server does not finish closing while an upgraded socket is open.
+ */
+function routeUpgrades(server: Server, hearth: Hearth, closing: () => boolean): Set<Duplex> {
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy()); // a reset mid-handshake is the client's business
+    try {
+      if (closing()) throw new ApiError(503, 'The server is restarting, please retry.');
+      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+        throw ApiError.badRequest('Only WebSocket upgrades are supported.');
+      }
+      const handler = hearth.upgrades.find((req.url ?? '/').split('?', 1)[0]!);
+      if (!handler) throw ApiError.notFound();
+      upgraded.add(socket);
+      socket.once('close', () => upgraded.delete(socket));
+      handler(req, socket, head);
+    } catch (err) {
+      const apiError = err instanceof ApiError ? err : ApiError.internal(err);
+      if (apiError.status >= 500 && !(err instanceof ApiError)) {
+        hearth.logger.error({ err, path: req.url }, 'upgrade failed');
+      }
+      refuseUpgrade(socket, apiError);
+    }
+  });
+  return upgraded;
+}
+
+/** Answers an upgrade request with PocketBase's error JSON (and the SECURITY_HEADERS) and closes it. */
+function refuseUpgrade(socket: Duplex, error: ApiError): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(error.toJSON());
+  const headers: [string, string][] = [
+    ['Content-Type', 'application/json'],
+    ['Content-Length', String(Buffer.byteLength(body))],
+    ['Connection', 'close'],
+    ...SECURITY_HEADERS.map(([n, v]): [string, string] => [n, v]),
+    ...Object.entries(error.headers).filter(([n]) => n.toLowerCase() !== 'connection'),
+  ];
+  const head = headers.map(([n, v]) => `${n}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n${head}\r\n${body}`);
+  setTimeout(() => socket.destroy(), 2000).unref(); // a client that never closes its end
 }
