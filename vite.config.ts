@@ -1,5 +1,4 @@
 import { sveltekit } from '@sveltejs/kit/vite';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
 
@@ -13,15 +12,15 @@ function hearthApi(): Plugin {
     apply: 'serve',
     async configureServer(server) {
       if (process.env['VITEST']) return;
-      const mod = (await server.ssrLoadModule('/api/dev.ts')) as {
-        devApi: () => (req: IncomingMessage, res: ServerResponse) => void;
-      };
-      const listener = mod.devApi();
+      const mod = (await server.ssrLoadModule('/api/dev.ts')) as typeof import('./api/dev');
+      const api = mod.devApi();
       server.middlewares.use((req, res, next) => {
         const path = (req.url ?? '/').split('?', 1)[0]!;
-        if (path === '/api' || path.startsWith('/api/')) listener(req, res);
+        if (path === '/api' || path.startsWith('/api/')) void api.listener(req, res);
         else next();
       });
+      // Meet's signaling WebSocket; every other upgrade (Vite's HMR) stays Vite's.
+      server.httpServer?.on('upgrade', (req, socket, head) => void api.upgrade(req, socket, head));
     },
   };
 }
