@@ -225,20 +225,23 @@ export function startServer(
 
 /**
  * WebSocket upgrades (ARCHITECTURE.md "One process, one port", 3): a request for a path some
- * capability registered (`hearth.upgrades`) goes to it; any other is answered 404 (400 when it is
- * not a WebSocket at all) and its socket closed. Once the handshake is done, the socket belongs to
- * the handler but is still counted here, so that `close()` can end it after the grace period: a
- * server does not finish closing while an upgraded socket is open.
+ * capability registered (`hearth.upgrades`) goes to it; any other is answered 404 and its socket
+ * closed. A request that asks to upgrade to anything else (`Upgrade: h2c`, as `curl --http2`
+ * sends) is served as the plain HTTP/1.1 request it also is (RFC 9110 §7.8 lets a server ignore
+ * Upgrade). Once the handshake is done, the socket belongs to the handler but is still counted
+ * here, so that `close()` can end it after the grace period: a server does not finish closing while
+ * an upgraded socket is open.
  */
 function routeUpgrades(server: Server, hearth: Hearth, closing: () => boolean): Set<Duplex> {
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!isWebSocketUpgrade(req)) {
+      serveWithoutUpgrade(server, req, socket, head);
+      return;
+    }
     socket.on('error', () => socket.destroy()); // a reset mid-handshake is the client's business
     try {
       if (closing()) throw new ApiError(503, 'The server is restarting, please retry.');
-      if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-        throw ApiError.badRequest('Only WebSocket upgrades are supported.');
-      }
       const handler = hearth.upgrades.find((req.url ?? '/').split('?', 1)[0]!);
       if (!handler) throw ApiError.notFound();
       upgraded.add(socket);
@@ -253,6 +256,45 @@ function routeUpgrades(server: Server, hearth: Hearth, closing: () => boolean): 
     }
   });
   return upgraded;
+}
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return (req.headers.upgrade ?? '')
+    .split(',')
+    .some((protocol) => protocol.trim().toLowerCase() === 'websocket');
+}
+
+/** Hop-by-hop headers of an upgrade request that must not reach the plain request. */
+const UPGRADE_HEADERS = new Set(['upgrade', 'http2-settings']);
+
+/**
+ * Once an 'upgrade' listener exists, Node hands it every request carrying `Connection: upgrade`,
+ * whatever the protocol asked for, with its body unparsed (`head`, then the socket). Such a request
+ * is given back to the server as the request it would have been without the Upgrade: its head is
+ * rebuilt without the upgrade headers and put back in front of the unread bytes, and the socket
+ * handed to the server as a new connection (the documented way to inject one), where the request
+ * listener answers it — body, keep-alive and all — like any other.
+ */
+function serveWithoutUpgrade(server: Server, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const lines = [`${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}`];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    let value = raw[i + 1]!;
+    const lower = name.toLowerCase();
+    if (UPGRADE_HEADERS.has(lower)) continue;
+    if (lower === 'connection') {
+      value = value
+        .split(',')
+        .map((token) => token.trim())
+        .filter((token) => token !== '' && !UPGRADE_HEADERS.has(token.toLowerCase()))
+        .join(', ');
+      if (value === '') continue;
+    }
+    lines.push(`${name}: ${value}`);
+  }
+  socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]));
+  server.emit('connection', socket);
 }
 
 /** Answers an upgrade request with PocketBase's error JSON (and the SECURITY_HEADERS) and closes it. */

@@ -3,8 +3,7 @@ import { ApiError, fieldError, type ErrorData } from '../core/errors';
 import { requestHeader, type ApiApp, type ApiContext, type AuthRecord } from '../core/http';
 import type { Deps } from '../main';
 import { CLOSE, MAX_PASSWORD_LENGTH } from '../../web/lib/meet/protocol';
-import { hostName, iceServers } from './meet.ice';
-import { newId } from './meet.ids';
+import { hostName, stunServers } from './meet.ice';
 import { MeetLimiter } from './meet.limits';
 import { meetTimings, Rooms, type RoomOptions } from './meet.rooms';
 import type { Session } from './meet.signaling';
@@ -24,7 +23,8 @@ const ROOMS_PER_USER = 20;
  * - `POST /api/hearth/meet/rooms` `{password?, lobby?, membersOnly?}` → `{name, hostKey}`: signed-in
  *   `users` only (401 for guests, 403 for other collections).
  * - `GET /api/hearth/meet/rooms/<name>` → the room's public facts (RoomInfo), or 404.
- * - `GET /api/hearth/meet/ice?room=<name>` → `{iceServers}`, for anyone who knows a room.
+ * - `GET /api/hearth/meet/ice?room=<name>` → `{iceServers}` (STUN only), for anyone who knows a room;
+ *   TURN servers and their credentials come in `welcome`, to seated peers only.
  * - WebSocket `/api/hearth/meet/<name>`: the protocol of web/lib/meet/protocol.ts.
  *
  * All of it rate limited per client address (meet.limits.ts).
@@ -48,6 +48,8 @@ export function register(app: ApiApp, deps: Deps): void {
     const auth = requireUser(c);
     limiter.enforce('create', address(c));
     const options = roomOptions(await readOptionalJson(c));
+    // Counted with the rooms still being made (hashing a password), and reserved by `create` before
+    // it awaits anything: parallel requests cannot all pass these checks.
     if (rooms.size >= ROOMS_MAX) {
       throw new ApiError(503, 'Too many meetings are running, please try again later.');
     }
@@ -70,14 +72,12 @@ export function register(app: ApiApp, deps: Deps): void {
     limiter.enforce('lookup', address(c));
     // The same 404 for a missing, malformed or unknown room: ICE servers are for meetings only.
     if (!rooms.get((c.req.query('room') ?? '').toLowerCase())) throw ApiError.notFound();
-    const auth = c.get('auth');
-    const user = auth ? auth.id : `guest-${newId()}`;
     // The host the browser typed: behind a trusted proxy, the one it forwarded (as the Origin check).
     const forwarded = deps.settings.get('trustedProxy.headers').length > 0;
     const host =
       (forwarded && requestHeader(c, 'x-forwarded-host')?.split(',')[0]?.trim()) || requestHeader(c, 'host');
-    c.header('cache-control', 'no-store'); // a credential
-    return c.json({ iceServers: iceServers(deps.settings, hostName(host), user) });
+    c.header('cache-control', 'no-store');
+    return c.json({ iceServers: stunServers(deps.settings, hostName(host)) });
   });
 }
 

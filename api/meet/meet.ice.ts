@@ -1,13 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { HearthSettings } from '../settings/registry';
+import type { IceServer } from '../../web/lib/meet/protocol';
 
-/** RTCIceServer as browsers take it. */
-export interface IceServer {
-  urls: string | string[];
-  username?: string;
-  credential?: string;
-}
+export type { IceServer };
 
 /**
  * A time-limited TURN credential in the TURN REST API scheme (draft-uberti-behave-turn-rest-00),
@@ -45,19 +41,25 @@ export function hostName(header: string | undefined): string | null {
 }
 
 /**
- * The ICE servers for one browser: the built-in STUN listener on the host name the browser used
- * (it reached Hearth there, so it can reach the STUN port there too), and the configured TURN
- * servers with a credential for `user` when a secret is set (without one, coturn would refuse them).
+ * The STUN server for one browser: the built-in listener on the host name the browser used (it
+ * reached Hearth there, so it can reach the STUN port there too). Handed to anyone who knows a room
+ * (GET /api/hearth/meet/ice): it holds no credential. It is listed whenever `meet.stun.enabled`,
+ * also when the listener could not bind its port (api/cli/serve.ts logs that but does not expose
+ * it): a browser then gets no answer from it and falls back to TURN or its host candidates.
  */
-export function iceServers(settings: HearthSettings, host: string | null, user: string): IceServer[] {
-  const servers: IceServer[] = [];
-  if (settings.get('meet.stun.enabled') && host) {
-    servers.push({ urls: `stun:${host}:${settings.get('meet.stun.port')}` });
-  }
+export function stunServers(settings: HearthSettings, host: string | null): IceServer[] {
+  if (!settings.get('meet.stun.enabled') || !host) return [];
+  return [{ urls: `stun:${host}:${settings.get('meet.stun.port')}` }];
+}
+
+/**
+ * The configured TURN servers with a credential for `user`, when a secret is set (without one,
+ * coturn would refuse them). They go only to seated peers, in `welcome`: a TURN relay costs
+ * bandwidth, so people refused by a password, members-only, the lobby or a host never get one.
+ */
+export function turnServers(settings: HearthSettings, user: string): IceServer[] {
   const urls = settings.get('meet.turn.urls');
   const secret = settings.get('meet.turn.secret');
-  if (urls.length > 0 && secret !== '') {
-    servers.push({ urls: [...urls], ...turnCredential(secret, user, settings.get('meet.turn.ttl')) });
-  }
-  return servers;
+  if (urls.length === 0 || secret === '') return [];
+  return [{ urls: [...urls], ...turnCredential(secret, user, settings.get('meet.turn.ttl')) }];
 }

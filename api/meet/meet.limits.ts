@@ -54,8 +54,8 @@ export class MeetLimiter {
 }
 
 /**
- * A token bucket for one socket's messages: `capacity` at once, refilled at `perSecond`. ICE
- * gathering sends bursts of candidates to every peer, so the burst is generous; a steady flood is not.
+ * A token bucket for one socket's messages (or bytes): `capacity` at once, refilled at `perSecond`.
+ * ICE gathering sends bursts of candidates to every peer, so the burst is generous; a steady flood is not.
  */
 export class TokenBucket {
   #tokens: number;
@@ -68,12 +68,13 @@ export class TokenBucket {
     this.#tokens = capacity;
   }
 
-  take(): boolean {
+  /** Takes `amount` tokens if there are that many; nothing is taken otherwise. */
+  take(amount = 1): boolean {
     const now = performance.now();
     this.#tokens = Math.min(this.capacity, this.#tokens + ((now - this.#at) / 1000) * this.perSecond);
     this.#at = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < amount) return false;
+    this.#tokens -= amount;
     return true;
   }
 }

@@ -3,6 +3,7 @@ import {
   CLOSE,
   isPolite,
   MAX_CHAT_HISTORY,
+  MAX_CHAT_HISTORY_CHARS,
   RESUME_GRACE_SECONDS,
   type ChatEntry,
   type MediaState,
@@ -37,12 +38,14 @@ export const meetTimings = {
   heartbeatMs: 20_000,
 };
 
-/** Past this many characters of chat, the oldest messages go too (500 long ones would be 2 MB a room). */
-const CHAT_CHARS_MAX = 200_000;
-
 /** One open socket, as rooms see it. */
 export interface Connection {
   send(message: ServerMessage): void;
+  /**
+   * Sends a message another peer asked to relay (`signal`), unless this socket already has too
+   * much unsent: then nothing is sent and false returned (the sender is told, not this reader dropped).
+   */
+  relay(message: ServerMessage): boolean;
   close(code: number, reason: string): void;
 }
 
@@ -77,9 +80,12 @@ export class Room {
   readonly waiting = new Map<string, Guest>();
   readonly chat: ChatEntry[] = [];
   locked = false;
-  /** Open sockets on this room's path, joined or not (a cap: see meet.upgrade.ts). */
-  sockets = 0;
+  /** Sockets on this room's path that have not joined yet (a cap: see meet.upgrade.ts)… */
+  pending = 0;
+  /** …and of them, per client address (clientKey). */
+  readonly pendingBy = new Map<string, number>();
   ended = false;
+  /** Characters of `chat` as JSON (what `welcome` carries). */
   #chatChars = 0;
   #chatSeq = 0;
   #emptyTimer: NodeJS.Timeout | null = null;
@@ -193,7 +199,11 @@ export class Room {
     };
   }
 
-  /** Keeps a chat message for late joiners (the newest MAX_CHAT_HISTORY, CHAT_CHARS_MAX) and returns it. */
+  /**
+   * Keeps a chat message for late joiners and returns it: the newest MAX_CHAT_HISTORY messages, and
+   * no more than MAX_CHAT_HISTORY_CHARS of them as JSON (so `welcome` stays well within
+   * MAX_SERVER_MESSAGE_LENGTH, and a room's chat within ~48 K characters of memory).
+   */
   addChat(peer: Peer, text: string): ChatEntry {
     this.#chatSeq += 1;
     const entry: ChatEntry = {
@@ -204,16 +214,25 @@ export class Room {
       at: Date.now(),
     };
     this.chat.push(entry);
-    this.#chatChars += text.length;
-    while (this.chat.length > MAX_CHAT_HISTORY || this.#chatChars > CHAT_CHARS_MAX) {
-      this.#chatChars -= this.chat.shift()!.text.length;
+    this.#chatChars += chatSize(entry);
+    while (this.chat.length > MAX_CHAT_HISTORY || this.#chatChars > MAX_CHAT_HISTORY_CHARS) {
+      this.#chatChars -= chatSize(this.chat.shift()!);
     }
     return entry;
   }
 
-  /** Whether some host is connected (lobby guests wait for one). */
-  hostPresent(): boolean {
-    for (const peer of this.peers.values()) if (peer.host && peer.conn) return true;
+  /**
+   * Gives up the seat of a peer whose socket dropped (kept for a resume), the earliest joined,
+   * telling the others `peer-left` `dropped`; false when every seat has a socket. A host that
+   * finds no seat uses it, so that dropped peers cannot keep hosts out.
+   */
+  freeGhostSeat(): boolean {
+    for (const peer of this.peers.values()) {
+      if (peer.conn === null) {
+        this.removePeer(peer, 'dropped');
+        return true;
+      }
+    }
     return false;
   }
 
@@ -257,9 +276,13 @@ export class Room {
 /** The live rooms of this process. */
 export class Rooms {
   readonly #rooms = new Map<string, Room>();
+  /** Rooms being made (their password hashing), per creator: they count against the caps already. */
+  readonly #making = new Map<string, number>();
+  #makingTotal = 0;
 
+  /** Running rooms, and those being made. */
   get size(): number {
-    return this.#rooms.size;
+    return this.#rooms.size + this.#makingTotal;
   }
 
   get(name: string): Room | undefined {
@@ -270,12 +293,26 @@ export class Rooms {
   countBy(creatorId: string): number {
     let n = 0;
     for (const room of this.#rooms.values()) if (room.creatorId === creatorId) n++;
-    return n;
+    return n + (this.#making.get(creatorId) ?? 0);
   }
 
-  /** Makes a room with an unguessable name; the host key is returned once and only its digest kept. */
+  /**
+   * Makes a room with an unguessable name; the host key is returned once and only its digest kept.
+   * The room counts in `size` and `countBy` from the call on (before the password is hashed), so
+   * a caller that checks them and calls this without awaiting in between cannot be raced.
+   */
   async create(creatorId: string, options: RoomOptions): Promise<{ room: Room; hostKey: string }> {
-    const passwordHash = options.password === undefined ? null : await hashPassword(options.password);
+    this.#making.set(creatorId, (this.#making.get(creatorId) ?? 0) + 1);
+    this.#makingTotal += 1;
+    let passwordHash: string | null;
+    try {
+      passwordHash = options.password === undefined ? null : await hashPassword(options.password);
+    } finally {
+      const left = (this.#making.get(creatorId) ?? 1) - 1;
+      if (left > 0) this.#making.set(creatorId, left);
+      else this.#making.delete(creatorId);
+      this.#makingTotal -= 1;
+    }
     let name = newRoomName();
     while (this.#rooms.has(name)) name = newRoomName(); // 62 bits: practically never
     const hostKey = newSecret();
@@ -296,4 +333,9 @@ export class Rooms {
   endAll(): void {
     for (const room of [...this.#rooms.values()]) room.end();
   }
+}
+
+/** A chat entry's size as `welcome` carries it (JSON escapes included, the comma too). */
+function chatSize(entry: ChatEntry): number {
+  return JSON.stringify(entry).length + 1;
 }

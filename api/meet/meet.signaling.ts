@@ -9,6 +9,7 @@ import {
   type JoinMessage,
   type ServerMessage,
 } from '../../web/lib/meet/protocol';
+import { turnServers } from './meet.ice';
 import { newId } from './meet.ids';
 import { TokenBucket, type MeetLimiter } from './meet.limits';
 import { meetTimings, type Connection, type Guest, type Peer, type Room } from './meet.rooms';
@@ -20,6 +21,20 @@ const USERS_COLLECTION_ID = '_pb_users_auth_';
 const BAD_MESSAGES_MAX = 5;
 /** Past this much unsent data the reader is too slow to follow a call: it is dropped. */
 const BUFFERED_MAX = 2 * 1024 * 1024;
+/**
+ * Relayed signals are not queued past this much unsent data: the sender gets `rate-limited`. Well
+ * below BUFFERED_MAX, so that other peers' signals can never get a reader dropped.
+ */
+const RELAY_BUFFERED_MAX = 512 * 1024;
+/**
+ * Bytes a socket may send: a burst, then a steady rate. A newcomer sends an offer (5–15 KB) to
+ * everyone, so the burst grows with the room's size; a stream of 64 KiB frames soon runs out.
+ */
+const BYTES_BURST = 256 * 1024;
+const BYTES_BURST_PER_PEER = 48 * 1024;
+const BYTES_PER_SECOND = 64 * 1024;
+/** Hosts may join a room past `meet.maxPeers`, by this many: guests cannot keep them out. */
+export const HOST_SEATS_EXTRA = 3;
 /** People waiting at one room's lobby. */
 const WAITING_MAX = 20;
 
@@ -42,8 +57,11 @@ export class Session implements Connection {
   #bad = 0;
   #alive = true;
   #noticeAt = 0;
+  /** The `users` record id of a valid `join` token: the user its TURN credential names. */
+  #turnUser: string | null = null;
   readonly #messages = new TokenBucket(200, 40);
   readonly #chats = new TokenBucket(10, 1);
+  readonly #bytes: TokenBucket;
   readonly #joinTimer: NodeJS.Timeout;
 
   constructor(
@@ -51,7 +69,11 @@ export class Session implements Connection {
     private readonly room: Room,
     private readonly address: string,
     private readonly ctx: SignalingContext,
+    /** Called once the socket is seated or waits at the lobby (it no longer counts as pending). */
+    private readonly settled: () => void = () => {},
   ) {
+    const maxPeers = ctx.deps.settings.get('meet.maxPeers');
+    this.#bytes = new TokenBucket(Math.max(BYTES_BURST, maxPeers * BYTES_BURST_PER_PEER), BYTES_PER_SECOND);
     this.#joinTimer = setTimeout(
       () => this.close(CLOSE.joinTimeout, 'no join in time'),
       meetTimings.joinTimeoutMs,
@@ -70,6 +92,13 @@ export class Session implements Connection {
       return;
     }
     this.ws.send(JSON.stringify(message));
+  }
+
+  relay(message: ServerMessage): boolean {
+    if (this.ws.readyState !== this.ws.OPEN) return true; // lost as to a dropped peer: it renegotiates
+    if (this.ws.bufferedAmount > RELAY_BUFFERED_MAX) return false;
+    this.send(message);
+    return true;
   }
 
   close(code: number, reason: string): void {
@@ -113,7 +142,7 @@ export class Session implements Connection {
 
   #onMessage(data: RawData, isBinary: boolean): void {
     this.#alive = true;
-    if (!this.#messages.take()) {
+    if (!this.#messages.take() || !this.#bytes.take(rawLength(data))) {
       this.#rateLimited();
       return;
     }
@@ -181,7 +210,9 @@ export class Session implements Connection {
           return;
         }
         // To a peer whose socket dropped, the signal is lost: it renegotiates (ICE restart) on resume.
-        target.conn?.send({ type: 'signal', from: peer.id, data: message.data });
+        if (target.conn && !target.conn.relay({ type: 'signal', from: peer.id, data: message.data })) {
+          this.#error('rate-limited', 'That peer is not keeping up: slow down.', 'signal');
+        }
         return;
       }
       case 'chat': {
@@ -239,6 +270,7 @@ export class Session implements Connection {
   async #join(message: JoinMessage): Promise<void> {
     const { room } = this;
     if (this.#ended()) return;
+    this.#turnUser = this.#memberId(message.token);
     if (message.resume) {
       const peer = room.takeBack(message.resume.peer, message.resume.secret, this);
       if (peer) {
@@ -249,7 +281,7 @@ export class Session implements Connection {
     }
     const host = message.hostKey !== undefined && room.isHostKey(message.hostKey);
     if (!host) {
-      if (room.membersOnly && !this.#isMember(message.token)) {
+      if (room.membersOnly && this.#turnUser === null) {
         this.#refuse('members-only', 'This meeting is for signed-in members only.', CLOSE.forbidden);
         return;
       }
@@ -294,10 +326,11 @@ export class Session implements Connection {
     return false;
   }
 
-  #isMember(token: string | undefined): boolean {
-    if (!token) return false;
+  /** The id of the `users` record a token authenticates, or null. */
+  #memberId(token: string | undefined): string | null {
+    if (!token) return null;
     const found = authenticateToken(this.ctx.deps, token.replace(/^Bearer\s+/i, ''));
-    return found?.collection.id === USERS_COLLECTION_ID;
+    return found?.collection.id === USERS_COLLECTION_ID ? found.claims.id : null;
   }
 
   /** The lobby: the guest waits until a host admits or denies them (or leaves, or the room ends). */
@@ -308,6 +341,7 @@ export class Session implements Connection {
       return;
     }
     clearTimeout(this.#joinTimer);
+    this.settled();
     const guest: Guest = {
       id: newId(),
       name,
@@ -329,36 +363,56 @@ export class Session implements Connection {
     room.notifyLobby();
   }
 
-  /** Whether every seat is taken (seats kept for a resume included); if so, says so and closes. */
-  #full(): boolean {
+  /**
+   * Whether every seat is taken (seats kept for a resume included); if so, says so and closes. A
+   * host has HOST_SEATS_EXTRA seats more, and gets a seat kept for a dropped peer if need be: anyone
+   * with the link can fill a room, but not keep its hosts out.
+   */
+  #full(host = false): boolean {
     const maxPeers = this.ctx.deps.settings.get('meet.maxPeers');
-    if (this.room.peers.size < maxPeers) return false;
+    const { room } = this;
+    if (room.peers.size < maxPeers) return false;
+    if (host) {
+      if (room.peers.size < maxPeers + HOST_SEATS_EXTRA) return false;
+      while (room.peers.size >= maxPeers + HOST_SEATS_EXTRA && room.freeGhostSeat());
+      if (room.peers.size < maxPeers + HOST_SEATS_EXTRA) return false;
+    }
     this.#refuse('room-full', `This meeting is full: it holds ${maxPeers} people.`, CLOSE.roomFull);
     return true;
   }
 
   #seat(name: string, host: boolean): void {
-    if (this.#full()) return;
+    if (this.#full(host)) return;
     const { peer, secret } = this.room.addPeer(name, host, this);
     this.#seated(peer, secret, false);
   }
 
   #seated(peer: Peer, secret: string, resumed: boolean): void {
     clearTimeout(this.#joinTimer);
+    this.settled();
     this.#peer = peer;
     const { room } = this;
+    const { settings } = this.ctx.deps;
     this.send({
       type: 'welcome',
       id: peer.id,
       secret,
       host: peer.host,
       resumed,
-      room: room.info(this.ctx.deps.settings.get('meet.maxPeers')),
+      room: room.info(settings.get('meet.maxPeers')),
       peers: [...room.peers.values()].filter((p) => p !== peer).map((p) => room.peerInfo(p, peer.id)),
       chat: room.chat,
+      // TURN only for the seated: its relays cost bandwidth, and the credential is in the TURN scheme.
+      iceServers: turnServers(settings, this.#turnUser ?? `guest-${newId()}`),
     });
     if (peer.host && room.waiting.size > 0) room.notifyLobby(peer);
   }
+}
+
+/** A frame's size in bytes, whatever form ws handed it in. */
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, chunk) => n + chunk.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
 
 function mediaOf(peer: Peer): { audio: boolean; video: boolean; screen: boolean } {

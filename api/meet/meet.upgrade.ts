@@ -11,9 +11,17 @@ import { Session, type SignalingContext } from './meet.signaling';
 
 export const SIGNALING_PREFIX = '/api/hearth/meet/';
 
-/** Open sockets per client address, and per room beyond its seats (lobby, people being refused). */
+/** Open sockets per client address, over all rooms. */
 const SOCKETS_PER_ADDRESS = 32;
-const SOCKETS_PER_ROOM_EXTRA = 30;
+/**
+ * Sockets of one room that have not joined yet (no `join`, or one still being checked). Joined
+ * sockets are bounded by the seats (maxPeers + HOST_SEATS_EXTRA) and the lobby (20), and are not
+ * counted here, so nobody can fill a room's allowance with idle sockets and keep a host out:
+ * an unjoined socket is closed after 10 s, and one address holds at most PENDING_PER_ADDRESS of them
+ * per room (with `rateLimits.enabled`, like the other per-address limits).
+ */
+const PENDING_PER_ROOM = 48;
+const PENDING_PER_ADDRESS = 3;
 
 /**
  * The WebSocket at `/api/hearth/meet/<room>`. Before the handshake: the path must name a room,
@@ -59,8 +67,13 @@ export function signalingUpgrade(
     }
     const client = clientKey(address);
     const room = rooms.get(name);
-    const roomCap = deps.settings.get('meet.maxPeers') + SOCKETS_PER_ROOM_EXTRA;
-    if ((perAddress.get(client) ?? 0) >= SOCKETS_PER_ADDRESS || (room && room.sockets >= roomCap)) {
+    const perAddressCap = deps.settings.get('rateLimits.enabled');
+    if (
+      (perAddress.get(client) ?? 0) >= SOCKETS_PER_ADDRESS ||
+      (room &&
+        (room.pending >= PENDING_PER_ROOM ||
+          (perAddressCap && (room.pendingBy.get(client) ?? 0) >= PENDING_PER_ADDRESS)))
+    ) {
       throw new ApiError(429, 'Too many connections.');
     }
 
@@ -84,13 +97,23 @@ export function signalingUpgrade(
         ws.close(CLOSE.unknownRoom, 'unknown-room');
         return;
       }
-      live.sockets += 1;
-      const session = new Session(ws, live, address, ctx);
+      live.pending += 1;
+      live.pendingBy.set(client, (live.pendingBy.get(client) ?? 0) + 1);
+      let pending = true;
+      const settled = () => {
+        if (!pending) return;
+        pending = false;
+        live.pending -= 1;
+        const left = (live.pendingBy.get(client) ?? 1) - 1;
+        if (left > 0) live.pendingBy.set(client, left);
+        else live.pendingBy.delete(client);
+      };
+      const session = new Session(ws, live, address, ctx, settled);
       sessions.add(session);
       heartbeat();
       ws.once('close', (code: number) => {
         forget();
-        live.sockets -= 1;
+        settled();
         sessions.delete(session);
         session.closed(code);
       });
@@ -102,7 +125,7 @@ export function signalingUpgrade(
  * Whether the page that opened the socket is one of this server's: its Origin names the host the
  * request was sent to (the Host header; or X-Forwarded-Host when a reverse proxy is trusted, see
  * `trustedProxy.headers`). The scheme may differ (TLS ends at a proxy); a Host without a port
- * stands for the Origin's default one. No Origin means no browser: a CSWSH needs one, and other
+ * matches only an Origin on its scheme's default port (http 80, https 443). No Origin means no browser: a CSWSH needs one, and other
  * clients could send any Origin anyway.
  */
 export function sameOrigin(req: IncomingMessage, trustProxy: boolean): boolean {
@@ -120,7 +143,9 @@ export function sameOrigin(req: IncomingMessage, trustProxy: boolean): boolean {
   const hosts = [req.headers.host, ...(typeof forwarded === 'string' ? forwarded.split(',') : [])];
   return hosts.some((header) => {
     const host = parseHost(header?.trim());
-    return host !== null && host.name === url.hostname.toLowerCase() && (host.port ?? port) === port;
+    if (host === null || host.name !== url.hostname.toLowerCase()) return false;
+    // URL leaves `port` empty for the scheme's default one.
+    return host.port === null ? url.port === '' : host.port === port;
   });
 }
 

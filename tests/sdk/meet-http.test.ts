@@ -164,21 +164,28 @@ describe('GET /api/hearth/meet/ice', () => {
     await s.admin.settings.update({ meet: { 'stun.enabled': true } });
   });
 
-  test('TURN: a time-limited credential coturn can check (HMAC-SHA1 of the username)', async () => {
+  test('TURN: a time-limited credential coturn can check (HMAC-SHA1 of the username), in welcome only', async () => {
     const { name } = await createRoom();
     const secret = 'coturn-static-auth-secret';
     const urls = ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349?transport=tcp'];
     await s.admin.settings.update({ meet: { 'turn.urls': urls, 'turn.secret': secret, 'turn.ttl': 600 } });
     try {
-      for (const [client, who] of [
-        [user.client, user.record.id],
-        [s.newClient(), 'guest-'],
+      // GET /ice answers anyone who knows the room's name: STUN only, never a TURN credential.
+      const ice = await send(s.newClient(), '/api/hearth/meet/ice', { query: { room: name } });
+      expect(ice).toEqual({ iceServers: [{ urls: 'stun:127.0.0.1:3478' }] });
+      for (const [token, who] of [
+        [user.token, user.record.id],
+        [undefined, 'guest-'],
       ] as const) {
         const before = Math.floor(Date.now() / 1000);
-        const { iceServers } = (await send(client, '/api/hearth/meet/ice', { query: { room: name } })) as {
-          iceServers: { urls: string[]; username: string; credential: string }[];
+        const socket = await TestSocket.open(s.url, name);
+        const { iceServers } = await socket.join('Someone', token ? { token } : {});
+        await socket.close(1000);
+        const turn = iceServers.find((e) => Array.isArray(e.urls)) as {
+          urls: string[];
+          username: string;
+          credential: string;
         };
-        const turn = iceServers.find((e) => Array.isArray(e.urls))!;
         expect(turn.urls).toEqual(urls);
         const [expiry, id] = turn.username.split(':') as [string, string];
         expect(Number(expiry)).toBeGreaterThanOrEqual(before + 600);
@@ -199,12 +206,9 @@ describe('GET /api/hearth/meet/ice', () => {
     const { name } = await createRoom();
     await s.admin.settings.update({ meet: { 'turn.urls': ['turn:turn.example.org:3478'] } });
     try {
-      const { iceServers } = (await send(s.newClient(), '/api/hearth/meet/ice', {
-        query: { room: name },
-      })) as {
-        iceServers: unknown[];
-      };
-      expect(iceServers).toHaveLength(1); // STUN only
+      const socket = await TestSocket.open(s.url, name);
+      expect((await socket.join('Someone')).iceServers).toEqual([]);
+      await socket.close(1000);
     } finally {
       await s.admin.settings.update({ meet: { 'turn.urls': [] } });
     }

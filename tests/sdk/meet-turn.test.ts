@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { TestSocket } from '../../api/meet/meet.testing';
 import { DEFAULT_RATE_LIMIT_RULES } from '../../api/ratelimit/settings.defs';
 import { startSdkServer, type SdkServer } from './server';
 
@@ -97,11 +98,12 @@ async function makeRoom(): Promise<string> {
   return room.name;
 }
 
-/** The TURN entry of the ICE servers a guest gets for `room`. */
+/** The TURN entry of the ICE servers a guest gets in `welcome` when it joins `room`. */
 async function turnEntry(room: string): Promise<Turn> {
-  const res = await fetch(`${s.url}/api/hearth/meet/ice?room=${room}`);
-  const { iceServers } = (await res.json()) as { iceServers: (Turn | { urls: string })[] };
-  return iceServers.find((e): e is Turn => Array.isArray(e.urls))!;
+  const socket = await TestSocket.open(s.url, room);
+  const { iceServers } = await socket.join('Guest');
+  await socket.close(1000);
+  return iceServers.find((e) => Array.isArray(e.urls)) as Turn;
 }
 
 /**

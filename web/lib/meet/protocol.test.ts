@@ -4,8 +4,11 @@ import {
   checkDisplayName,
   isPolite,
   isRoomName,
+  MAX_CHAT_HISTORY_CHARS,
   MAX_CHAT_LENGTH,
+  MAX_MESSAGE_BYTES,
   MAX_SDP_LENGTH,
+  MAX_SERVER_MESSAGE_LENGTH,
   parseClientMessage,
   parseServerMessage,
   type ClientMessage,
@@ -231,6 +234,13 @@ describe('parseServerMessage', () => {
     },
     peers: [{ id: 'def', name: 'Bob', host: false, polite: true, audio: true, video: false, screen: false }],
     chat: [{ id: '1', from: 'def', name: 'Bob', text: 'hi', at: 1_700_000_000_000 }],
+    iceServers: [
+      {
+        urls: ['turn:turn.example.org:3478?transport=udp'],
+        username: '1700000600:guest-x',
+        credential: 'c2VjcmV0',
+      },
+    ],
   };
 
   test.each<ServerMessage>([
@@ -254,8 +264,41 @@ describe('parseServerMessage', () => {
       },
     ],
     ['an unknown leave reason', { type: 'peer-left', peer: 'a', reason: 'vanished' }],
+    ['a welcome without iceServers', { ...welcome, iceServers: undefined }],
+    ['an ICE server without urls', { ...welcome, iceServers: [{ username: 'u' }] }],
   ])('%s is refused', (_, message) => {
     expect(parseServerMessage(JSON.stringify(message)).ok).toBe(false);
+  });
+
+  test('the largest welcome the server sends passes: its limit is above the browser one', () => {
+    // What the server keeps: MAX_CHAT_HISTORY_CHARS of history as JSON; names of lone surrogates
+    // (6 characters each as JSON), the widest there are.
+    const wide = '\ud800'.repeat(60);
+    const entry = { id: '1', from: 'def', name: wide, text: 'x'.repeat(MAX_CHAT_LENGTH), at: 1 };
+    const perEntry = JSON.stringify(entry).length + 1;
+    const chat = Array.from({ length: Math.floor(MAX_CHAT_HISTORY_CHARS / perEntry) }, (_, i) => ({
+      ...entry,
+      id: String(i),
+    }));
+    // 50 seats and 3 for hosts, every name 60 lone surrogates.
+    const peers = Array.from({ length: 52 }, (_, i) => ({ ...welcome.peers[0]!, id: `p${i}`, name: wide }));
+    const raw = JSON.stringify({ ...welcome, chat, peers });
+    expect(raw.length).toBeLessThan(MAX_SERVER_MESSAGE_LENGTH / 2);
+    expect(raw.length).toBeGreaterThan(MAX_MESSAGE_BYTES);
+    expect(parseServerMessage(raw)).toMatchObject({ ok: true });
+    expect(parseClientMessage('x'.repeat(MAX_MESSAGE_BYTES + 1))).toMatchObject({ code: 'too-large' });
+    expect(parseServerMessage('x'.repeat(MAX_SERVER_MESSAGE_LENGTH + 1))).toMatchObject({
+      code: 'too-large',
+    });
+  });
+
+  test('a signal relayed from a full 64 KiB frame passes (`from` is 2 characters longer than `to`)', () => {
+    const frame = (sdp: string, key: 'to' | 'from') =>
+      JSON.stringify({ type: 'signal', [key]: 'abc', data: { description: { type: 'offer', sdp } } });
+    const sdp = '\n'.repeat(16_000) + 'a'.repeat(MAX_MESSAGE_BYTES - frame('', 'to').length - 32_000);
+    expect(frame(sdp, 'to').length).toBe(MAX_MESSAGE_BYTES);
+    expect(parseClientMessage(frame(sdp, 'to')).ok).toBe(true);
+    expect(parseServerMessage(frame(sdp, 'from')).ok).toBe(true);
   });
 });
 

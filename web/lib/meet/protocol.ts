@@ -8,11 +8,24 @@
  * fields this protocol knows (so nothing unknown is ever relayed), or a rejection with a code.
  */
 
-/** The server's WebSocket maxPayload: a bigger frame closes the socket with 1009. */
+/** The server's WebSocket maxPayload: a bigger frame from a browser closes the socket with 1009. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/**
+ * What the browser accepts from the server, in characters of the JSON text. Larger than
+ * MAX_MESSAGE_BYTES, and larger than anything the server sends: a relayed `signal` is its
+ * (≤ 64 KiB) frame rebuilt with `from` in place of `to`, and `welcome` carries the chat history
+ * (≤ MAX_CHAT_HISTORY_CHARS), up to 53 peers of ≤ 60-character names, and the TURN servers.
+ */
+export const MAX_SERVER_MESSAGE_LENGTH = 256 * 1024;
 export const MAX_NAME_LENGTH = 60;
 export const MAX_CHAT_LENGTH = 2000;
-export const MAX_CHAT_HISTORY = 500;
+/** The chat history a room keeps for late joiners (and sends in `welcome`): the newest messages… */
+export const MAX_CHAT_HISTORY = 200;
+/** …and at most this many characters of them as JSON, whichever is smaller. */
+export const MAX_CHAT_HISTORY_CHARS = 48 * 1024;
+/** TURN servers in `welcome` (the `meet.turn.urls` setting holds at most 10 URLs, in one entry). */
+const MAX_ICE_SERVERS = 16;
+const MAX_ICE_URLS = 16;
 /** Characters of an SDP blob: a video offer is 5–15 k; the rest of the frame leaves room for escapes. */
 export const MAX_SDP_LENGTH = 50_000;
 export const MAX_CANDIDATE_LENGTH = 1024;
@@ -167,6 +180,13 @@ export interface RoomInfo {
   maxPeers: number;
 }
 
+/** RTCIceServer as browsers take it. */
+export interface IceServer {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
 export interface WaitingGuest {
   id: string;
   name: string;
@@ -188,6 +208,11 @@ export type ServerMessage =
       /** Everyone else in the room; the newcomer makes the offers. */
       peers: PeerInfo[];
       chat: ChatEntry[];
+      /**
+       * TURN servers with a time-limited credential (empty when none is configured). Only seated
+       * peers get them; the STUN server comes from GET /api/hearth/meet/ice.
+       */
+      iceServers: IceServer[];
     }
   | { type: 'peer-joined'; peer: PeerInfo }
   | { type: 'peer-left'; peer: string; reason: PeerLeftReason }
@@ -429,6 +454,29 @@ function roomInfo(o: Fields): RoomInfo {
   };
 }
 
+function iceServer(o: Fields): IceServer {
+  const raw = field(o, 'urls');
+  const url = (value: unknown): string => {
+    if (typeof value !== 'string' || value.length === 0 || value.length > 512) {
+      throw new Invalid('bad-message', '"urls" must hold URLs.');
+    }
+    return value;
+  };
+  let urls: string | string[];
+  if (Array.isArray(raw)) {
+    if (raw.length > MAX_ICE_URLS) throw new Invalid('bad-message', 'Too many ICE server URLs.');
+    urls = raw.map(url);
+  } else {
+    urls = url(raw);
+  }
+  const server: IceServer = { urls };
+  const username = optionalText(o, 'username', 512);
+  const credential = optionalText(o, 'credential', 512);
+  if (username !== undefined) server.username = username;
+  if (credential !== undefined) server.credential = credential;
+  return server;
+}
+
 const LEFT_REASONS: readonly string[] = ['left', 'removed', 'dropped'];
 
 function readServer(o: Fields, type: string): ServerMessage {
@@ -443,6 +491,7 @@ function readServer(o: Fields, type: string): ServerMessage {
         room: roomInfo(object(field(o, 'room'), '"room"')),
         peers: list(field(o, 'peers'), '"peers"', 100, peerInfo),
         chat: list(field(o, 'chat'), '"chat"', MAX_CHAT_HISTORY, chatEntry),
+        iceServers: list(field(o, 'iceServers'), '"iceServers"', MAX_ICE_SERVERS, iceServer),
       };
     case 'peer-joined':
       return { type, peer: peerInfo(object(field(o, 'peer'), '"peer"')) };
@@ -489,10 +538,10 @@ function readServer(o: Fields, type: string): ServerMessage {
   throw new Invalid('bad-message', 'Unknown message type.');
 }
 
-function parse<T>(raw: string, read: (o: Fields, type: string) => T): Parsed<T> {
+function parse<T>(raw: string, read: (o: Fields, type: string) => T, max: number): Parsed<T> {
   try {
     // A string far past the frame limit is not worth parsing (a client may call this on anything).
-    if (raw.length > MAX_MESSAGE_BYTES) throw new Invalid('too-large', 'The message is too large.');
+    if (raw.length > max) throw new Invalid('too-large', 'The message is too large.');
     let value: unknown;
     try {
       value = JSON.parse(raw);
@@ -511,12 +560,12 @@ function parse<T>(raw: string, read: (o: Fields, type: string) => T): Parsed<T> 
 
 /** Checks a message from a browser (used by the server). */
 export function parseClientMessage(raw: string): Parsed<ClientMessage> {
-  return parse(raw, readClient);
+  return parse(raw, readClient, MAX_MESSAGE_BYTES);
 }
 
 /** Checks a message from the server (used by the browser client). */
 export function parseServerMessage(raw: string): Parsed<ServerMessage> {
-  return parse(raw, readServer);
+  return parse(raw, readServer, MAX_SERVER_MESSAGE_LENGTH);
 }
 
 /**
