@@ -1,21 +1,9 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import PocketBase from 'pocketbase';
+import { signInAs } from './helpers';
 
-/** What the notes specs share: signing in, setting up notes, axe, and reading the data folder. */
-
-/** Signs in through the SDK and hands the session to the page, as the app keeps it. */
-export async function signInAs(page: Page, url: string, email: string, password: string): Promise<void> {
-  const pb = new PocketBase(url);
-  await pb.collection('users').authWithPassword(email, password);
-  await page.goto('/');
-  await page.evaluate(
-    (value) => localStorage.setItem('pocketbase_auth', value),
-    JSON.stringify({ token: pb.authStore.token, record: pb.authStore.record }),
-  );
-}
+/** What the notes specs share: setting up notes, recording requests and reading the data folder. */
 
 /** Signs in, sets up notes with a passphrase and puts the recovery key notice away. */
 export async function setUpNotes(
@@ -41,14 +29,6 @@ export function recordRequests(page: Page): string[] {
     if (body) sent.push(body);
   });
   return sent;
-}
-
-/** axe's serious and critical findings on the page as it is. */
-export async function accessibilityProblems(page: Page): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Every file under a folder, recursively. */

@@ -2,7 +2,7 @@ import type { Locator, Page } from '@playwright/test';
 import { Wallet } from 'ethers';
 import PocketBase, { type RecordModel } from 'pocketbase';
 import { expect, superuserToken, test } from './fixtures';
-import { accessibilityProblems, signInAs } from './notes-helpers';
+import { accessibilityProblems, signInAs } from './helpers';
 import { injectWallet } from './test-wallet';
 
 /**

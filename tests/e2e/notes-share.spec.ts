@@ -3,7 +3,8 @@ import type { Page } from '@playwright/test';
 import PocketBase from 'pocketbase';
 import nacl from 'tweetnacl';
 import { expect, superuserToken, test } from './fixtures';
-import { accessibilityProblems, filesUnder, recordRequests, setUpNotes } from './notes-helpers';
+import { accessibilityProblems } from './helpers';
+import { filesUnder, recordRequests, setUpNotes } from './notes-helpers';
 
 /**
  * Sharing an encrypted note with another Hearth user, in two browsers: the recipient finds it under

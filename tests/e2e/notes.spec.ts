@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Wallet } from 'ethers';
 import PocketBase from 'pocketbase';
 import { expect, superuserToken, test } from './fixtures';
-import { accessibilityProblems, filesUnder, signInAs } from './notes-helpers';
+import { accessibilityProblems, signInAs } from './helpers';
+import { filesUnder } from './notes-helpers';
 import { injectWallet } from './test-wallet';
 
 /**

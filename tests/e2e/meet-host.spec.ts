@@ -1,0 +1,69 @@
+import { superuserToken, expect, test } from './fixtures';
+import { createUser, join, MEDIA_LAUNCH, mediaContext, startMeeting, tile } from './meet-helpers';
+
+/**
+ * Meet's host controls (issue 8) across two browsers: the lobby (admit, deny), muting someone,
+ * locking the meeting against newcomers, and removing someone — each seen by the person it is done
+ * to. The controls are reached by keyboard where it matters.
+ */
+test.use({ launchOptions: MEDIA_LAUNCH });
+
+const ANN = ['ann@example.com', 'ann password 12'] as const;
+
+test('a host admits and denies at the lobby, mutes, locks the meeting and removes someone', async ({
+  browser,
+  hearth,
+  request,
+}) => {
+  test.setTimeout(120_000);
+  await createUser(hearth.url, await superuserToken(hearth, request), ...ANN);
+  const contexts = await Promise.all([0, 1, 2].map(() => mediaContext(browser, hearth.url)));
+  const pages = await Promise.all(contexts.map((c) => c.newPage()));
+  const [ann, bob, dan] = [pages[0]!, pages[1]!, pages[2]!];
+  const url = await startMeeting(ann, hearth.url, ANN, { lobby: true });
+  await join(ann, 'Ann');
+  await expect(tile(ann, 'Ann (you)')).toBeVisible();
+
+  // Dan waits at the lobby and is denied.
+  await dan.goto(url);
+  await expect(dan.getByText('A host lets you in after you join.')).toBeVisible();
+  await join(dan, 'Dan');
+  await expect(dan.getByRole('heading', { name: 'Waiting to be let in' })).toBeVisible();
+  await ann.getByRole('button', { name: 'People' }).click();
+  await ann.getByRole('button', { name: 'Deny Dan' }).click();
+  await expect(dan.getByRole('alert')).toHaveText('A host did not let you in.');
+
+  // Bob waits and is let in.
+  await bob.goto(url);
+  await join(bob, 'Bob');
+  await expect(bob.getByRole('heading', { name: 'Waiting to be let in' })).toBeVisible();
+  await ann.getByRole('button', { name: 'Let Bob in' }).click();
+  await expect(tile(bob, 'Ann')).toBeVisible();
+  await expect(tile(ann, 'Bob')).toBeVisible();
+
+  // Ann mutes Bob: his microphone turns off in his own browser, and everyone sees it.
+  const bobMic = bob.getByRole('button', { name: 'Microphone' });
+  await expect(bobMic).toHaveAttribute('aria-pressed', 'true');
+  await ann.getByRole('button', { name: 'Mute Bob' }).click();
+  await expect(bobMic).toHaveAttribute('aria-pressed', 'false');
+  await expect(tile(ann, 'Bob').getByText('Microphone off')).toBeVisible();
+  // Bob turns it back on from the keyboard (M), with the focus outside any text field.
+  await bob.getByRole('button', { name: 'Camera' }).focus();
+  await bob.keyboard.press('m');
+  await expect(bobMic).toHaveAttribute('aria-pressed', 'true');
+  await expect(tile(ann, 'Bob').getByText('Microphone off')).toHaveCount(0);
+
+  // Locked: Dan, trying again, is refused at the door.
+  await ann.getByRole('checkbox', { name: /Lock the meeting/ }).check();
+  await expect(bob.getByText('Locked', { exact: true })).toBeVisible();
+  await dan.getByRole('button', { name: 'Rejoin' }).click();
+  await join(dan, 'Dan');
+  await expect(dan.getByRole('alert').filter({ hasText: 'This meeting is locked.' })).toBeVisible();
+
+  // Removed: Bob is told, and Ann's grid loses him.
+  await ann.getByRole('button', { name: 'Remove Bob' }).click();
+  await expect(bob.getByRole('alert')).toHaveText('A host removed you from the meeting.');
+  await expect(tile(ann, 'Bob')).toHaveCount(0);
+
+  await Promise.all(contexts.map((c) => c.close()));
+});

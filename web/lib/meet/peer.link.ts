@@ -1,0 +1,242 @@
+import type { IceCandidate, SignalData } from './protocol';
+
+/**
+ * One side of a mesh call's connection to one other person: an RTCPeerConnection negotiated with
+ * _perfect negotiation_ (W3C WebRTC §10.7), so either side may renegotiate at any time and offers
+ * that cross are settled without talking — the polite side rolls its own back, the impolite side
+ * ignores the other's. Signals travel through Hearth (`send`, `receive`), in order.
+ *
+ * Media: one audio and one video transceiver. The side that joined later (the `initiator`) makes
+ * them and the first offer; the other side answers and puts its own tracks on the transceivers the
+ * offer made. Turning the camera off, switching devices and sharing the screen only replace the
+ * sending track (`replaceTrack`): no renegotiation, nothing for the other side to do.
+ *
+ * ICE: a connection that fails restarts ICE at once; one that stays `disconnected` (a network
+ * change, a laptop lid) for DISCONNECTED_GRACE_MS restarts it too. `restartIce()` is there for the
+ * call to use after the signaling socket was resumed or the browser came back online.
+ */
+
+export type Kind = 'audio' | 'video';
+
+export interface LinkOptions {
+  /** The other peer's id (for the caller's bookkeeping). */
+  peer: string;
+  polite: boolean;
+  initiator: boolean;
+  iceServers: RTCIceServer[];
+  /** The tracks to send now (null: that kind is off). */
+  tracks: Record<Kind, MediaStreamTrack | null>;
+  send: (data: SignalData) => void;
+  /** The connection's state changed (`connectionState`). */
+  onState?: (state: RTCPeerConnectionState) => void;
+  /** A remote track arrived: `stream` now holds it. */
+  onTrack?: (stream: MediaStream) => void;
+  /** Something went wrong that the person may need to know about (logged by the caller). */
+  onError?: (err: unknown) => void;
+  PeerConnection?: typeof RTCPeerConnection;
+}
+
+/** How long `disconnected` may last before ICE is restarted (it often heals by itself within seconds). */
+export const DISCONNECTED_GRACE_MS = 3000;
+
+export class PeerLink {
+  readonly peer: string;
+  /** The other side's audio and video, one stream for the tile. */
+  readonly stream: MediaStream;
+  readonly #pc: RTCPeerConnection;
+  readonly #options: LinkOptions;
+  readonly #polite: boolean;
+  #tracks: Record<Kind, MediaStreamTrack | null>;
+  #makingOffer = false;
+  #ignoreOffer = false;
+  #settingRemoteAnswer = false;
+  /** Incoming signals, applied one at a time in arrival order. */
+  #inbox: Promise<void> = Promise.resolve();
+  #disconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+
+  constructor(options: LinkOptions) {
+    this.#options = options;
+    this.peer = options.peer;
+    this.#polite = options.polite;
+    this.#tracks = { ...options.tracks };
+    const PeerConnection = options.PeerConnection ?? RTCPeerConnection;
+    this.#pc = new PeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' });
+    this.stream = new MediaStream();
+    this.#wire();
+    if (options.initiator) {
+      // Adding the transceivers fires negotiationneeded: the first offer.
+      for (const kind of ['audio', 'video'] as const) {
+        this.#pc.addTransceiver(this.#tracks[kind] ?? kind, { direction: 'sendrecv' });
+      }
+    }
+  }
+
+  get connection(): RTCPeerConnection {
+    return this.#pc;
+  }
+
+  get state(): RTCPeerConnectionState {
+    return this.#pc.connectionState;
+  }
+
+  /** Sends `track` (or nothing) for `kind` from now on. */
+  async setTrack(kind: Kind, track: MediaStreamTrack | null): Promise<void> {
+    this.#tracks[kind] = track;
+    const transceiver = this.#transceiver(kind);
+    if (transceiver && transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
+  }
+
+  /** The other side's microphone level (0–1) as last measured by the browser, 0 when unknown. */
+  audioLevel(): number {
+    const receiver = this.#transceiver('audio')?.receiver;
+    if (!receiver || typeof receiver.getSynchronizationSources !== 'function') return 0;
+    const sources = receiver.getSynchronizationSources();
+    let level = 0;
+    // A source heard more than a second ago is silent now.
+    const now = performance.timeOrigin + performance.now();
+    for (const s of sources) if (now - s.timestamp < 1000) level = Math.max(level, s.audioLevel ?? 0);
+    return level;
+  }
+
+  /** Applies a description or candidate from the other side (in the order they arrive). */
+  receive(data: SignalData): void {
+    this.#inbox = this.#inbox
+      .then(() => this.#apply(data))
+      .catch((err: unknown) => this.#options.onError?.(err));
+  }
+
+  restartIce(): void {
+    if (this.#closed) return;
+    // Fires negotiationneeded: an offer with new ICE credentials (perfect negotiation carries it).
+    this.#pc.restartIce();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearDisconnectTimer();
+    for (const track of this.stream.getTracks()) this.stream.removeTrack(track);
+    this.#pc.close();
+  }
+
+  #transceiver(kind: Kind): RTCRtpTransceiver | undefined {
+    return this.#pc
+      .getTransceivers()
+      .find(
+        (t) =>
+          t.receiver.track.kind === kind && t.currentDirection !== 'stopped' && t.direction !== 'stopped',
+      );
+  }
+
+  #wire(): void {
+    const pc = this.#pc;
+    pc.onnegotiationneeded = async () => {
+      try {
+        this.#makingOffer = true;
+        await pc.setLocalDescription();
+        if (pc.localDescription) this.#sendDescription(pc.localDescription);
+      } catch (err) {
+        this.#options.onError?.(err);
+      } finally {
+        this.#makingOffer = false;
+      }
+    };
+    pc.onicecandidate = ({ candidate }) => {
+      // The end of candidates needs no message: ICE carries on with what it has.
+      if (candidate && candidate.candidate !== '') this.#options.send({ candidate: toCandidate(candidate) });
+    };
+    pc.ontrack = ({ track }) => {
+      for (const old of this.stream.getTracks())
+        if (old.kind === track.kind && old !== track) this.stream.removeTrack(old);
+      if (!this.stream.getTracks().includes(track)) this.stream.addTrack(track);
+      this.#options.onTrack?.(this.stream);
+    };
+    pc.onconnectionstatechange = () => this.#options.onState?.(pc.connectionState);
+    pc.oniceconnectionstatechange = () => {
+      if (this.#closed) return;
+      const state = pc.iceConnectionState;
+      if (state === 'failed') {
+        this.#clearDisconnectTimer();
+        pc.restartIce();
+      } else if (state === 'disconnected') {
+        this.#disconnectTimer ??= setTimeout(() => {
+          this.#disconnectTimer = null;
+          if (!this.#closed && pc.iceConnectionState === 'disconnected') pc.restartIce();
+        }, DISCONNECTED_GRACE_MS);
+      } else {
+        this.#clearDisconnectTimer();
+      }
+    };
+  }
+
+  async #apply(data: SignalData): Promise<void> {
+    if (this.#closed) return;
+    const pc = this.#pc;
+    if ('description' in data) {
+      const description = data.description;
+      const readyForOffer =
+        !this.#makingOffer && (pc.signalingState === 'stable' || this.#settingRemoteAnswer);
+      const collision = description.type === 'offer' && !readyForOffer;
+      this.#ignoreOffer = !this.#polite && collision;
+      if (this.#ignoreOffer) return;
+      this.#settingRemoteAnswer = description.type === 'answer';
+      try {
+        // A polite side with an offer of its own out rolls it back implicitly here.
+        await pc.setRemoteDescription(description);
+      } finally {
+        this.#settingRemoteAnswer = false;
+      }
+      if (description.type === 'offer') {
+        this.#attachTracks();
+        await pc.setLocalDescription();
+        if (pc.localDescription) this.#sendDescription(pc.localDescription);
+      }
+      return;
+    }
+    if (data.candidate === null) return;
+    try {
+      await pc.addIceCandidate(data.candidate);
+    } catch (err) {
+      // Candidates of an offer this side ignored fail to apply; that is expected.
+      if (!this.#ignoreOffer) throw err;
+    }
+  }
+
+  /**
+   * The answering side sends on the transceivers the offer made: its tracks go on them and their
+   * direction becomes sendrecv before the answer is made, so the answer carries both directions.
+   */
+  #attachTracks(): void {
+    for (const kind of ['audio', 'video'] as const) {
+      const transceiver = this.#transceiver(kind);
+      if (!transceiver) continue;
+      if (transceiver.direction === 'recvonly' || transceiver.direction === 'inactive') {
+        transceiver.direction = 'sendrecv';
+      }
+      if (transceiver.sender.track !== this.#tracks[kind]) {
+        transceiver.sender
+          .replaceTrack(this.#tracks[kind])
+          .catch((err: unknown) => this.#options.onError?.(err));
+      }
+    }
+  }
+
+  #sendDescription(description: RTCSessionDescription): void {
+    this.#options.send({ description: { type: description.type, sdp: description.sdp } });
+  }
+
+  #clearDisconnectTimer(): void {
+    if (this.#disconnectTimer !== null) clearTimeout(this.#disconnectTimer);
+    this.#disconnectTimer = null;
+  }
+}
+
+function toCandidate(candidate: RTCIceCandidate): IceCandidate {
+  return {
+    candidate: candidate.candidate,
+    sdpMid: candidate.sdpMid,
+    sdpMLineIndex: candidate.sdpMLineIndex,
+    usernameFragment: candidate.usernameFragment,
+  };
+}
