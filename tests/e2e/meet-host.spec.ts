@@ -1,4 +1,6 @@
+import PocketBase from 'pocketbase';
 import { superuserToken, expect, test } from './fixtures';
+import { accessibilityProblems } from './helpers';
 import { createUser, join, MEDIA_LAUNCH, mediaContext, startMeeting, tile } from './meet-helpers';
 
 /**
@@ -10,23 +12,26 @@ test.use({ launchOptions: MEDIA_LAUNCH });
 
 const ANN = ['ann@example.com', 'ann password 12'] as const;
 
-test('a host admits and denies at the lobby, mutes, locks the meeting and removes someone', async ({
+test('a host admits and denies at the lobby, mutes, locks the meeting and removes someone; a full meeting says so', async ({
   browser,
   hearth,
   request,
 }) => {
   test.setTimeout(120_000);
-  await createUser(hearth.url, await superuserToken(hearth, request), ...ANN);
+  const superuser = await superuserToken(hearth, request);
+  await createUser(hearth.url, superuser, ...ANN);
   const contexts = await Promise.all([0, 1, 2].map(() => mediaContext(browser, hearth.url)));
   const pages = await Promise.all(contexts.map((c) => c.newPage()));
   const [ann, bob, dan] = [pages[0]!, pages[1]!, pages[2]!];
   const url = await startMeeting(ann, hearth.url, ANN, { lobby: true });
+  expect(await accessibilityProblems(ann)).toEqual([]);
   await join(ann, 'Ann');
   await expect(tile(ann, 'Ann (you)')).toBeVisible();
 
   // Dan waits at the lobby and is denied.
   await dan.goto(url);
   await expect(dan.getByText('A host lets you in after you join.')).toBeVisible();
+  expect(await accessibilityProblems(dan)).toEqual([]);
   await join(dan, 'Dan');
   await expect(dan.getByRole('heading', { name: 'Waiting to be let in' })).toBeVisible();
   await ann.getByRole('button', { name: 'People' }).click();
@@ -59,6 +64,17 @@ test('a host admits and denies at the lobby, mutes, locks the meeting and remove
   await dan.getByRole('button', { name: 'Rejoin' }).click();
   await join(dan, 'Dan');
   await expect(dan.getByRole('alert').filter({ hasText: 'This meeting is locked.' })).toBeVisible();
+
+  // Unlocked but full (meet.maxPeers lowered to 2): the third person is told so, with the number.
+  await ann.getByRole('checkbox', { name: /Lock the meeting/ }).uncheck();
+  await expect(bob.getByText('Locked', { exact: true })).toHaveCount(0);
+  const admin = new PocketBase(hearth.url);
+  admin.authStore.save(superuser, null);
+  await admin.settings.update({ meet: { maxPeers: 2 } });
+  await join(dan, 'Dan');
+  await expect(
+    dan.getByRole('alert').filter({ hasText: 'This meeting is full: it holds 2 people.' }),
+  ).toBeVisible();
 
   // Removed: Bob is told, and Ann's grid loses him.
   await ann.getByRole('button', { name: 'Remove Bob' }).click();

@@ -9,7 +9,7 @@ import type {
   ServerMessage,
   WaitingGuest,
 } from './protocol';
-import { signalingUrl, stunServers } from './rooms';
+import { roomInfo, signalingUrl, stunServers } from './rooms';
 import { SignalingClient, type SignalingStatus, type StatusDetail } from './signaling.client';
 import { SpeakingDetector } from './speaking';
 
@@ -322,6 +322,12 @@ export class Call {
     this.lobby = [];
     this.selfId = null;
     this.failure = failure;
+    // The size the server refused at may have changed since the page asked: say the current one.
+    if (failure === 'room-full') {
+      void roomInfo(this.room)
+        .then((info) => (this.info = info))
+        .catch(() => {});
+    }
     // A refusal at the door leaves the person at the setup screen, media on, to try again.
     if (
       failure !== null &&
