@@ -133,3 +133,63 @@ test('a dropped signaling socket resumes and restarts ICE; crossing ICE restarts
 
   await Promise.all(contexts.map((c) => c.close()));
 });
+
+test('an offer lost on the way is sent again, and the two connect', async ({ browser, hearth, request }) => {
+  test.setTimeout(90_000);
+  await createUser(hearth.url, await superuserToken(hearth, request), ...ANN);
+  const contexts = await Promise.all([0, 1].map(() => mediaContext(browser, hearth.url)));
+  const [ann, bob] = [await contexts[0]!.newPage(), await contexts[1]!.newPage()];
+  // Bob's socket passes through the test, which drops his first offer (as the server drops signals
+  // to a peer whose socket is away).
+  const dropped: string[] = [];
+  await bob.routeWebSocket(/\/api\/hearth\/meet\//, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((message) => {
+      const text = String(message);
+      if (dropped.length === 0 && /"type":"signal"/.test(text) && /"type":"offer"/.test(text)) {
+        dropped.push(text);
+        return;
+      }
+      server.send(message);
+    });
+  });
+  const url = await startMeeting(ann, hearth.url, ANN);
+  await join(ann, 'Ann');
+  await bob.goto(url);
+  await join(bob, 'Bob');
+  await expect.poll(() => dropped.length).toBe(1);
+  for (const [page, other] of [
+    [ann, 'Bob'],
+    [bob, 'Ann'],
+  ] as const) {
+    await expect
+      .poll(async () => (await received(page, other)).framesDecoded, { timeout: 30_000 })
+      .toBeGreaterThan(0);
+  }
+  await Promise.all(contexts.map((c) => c.close()));
+});
+
+test('a join whose signaling socket never opens says the server cannot be reached', async ({
+  browser,
+  hearth,
+  request,
+}) => {
+  await createUser(hearth.url, await superuserToken(hearth, request), ...ANN);
+  const context = await mediaContext(browser, hearth.url);
+  const page = await context.newPage();
+  await startMeeting(page, hearth.url, ANN);
+  // A proxy that does not pass WebSockets: every attempt closes at once.
+  let attempts = 0;
+  await page.routeWebSocket(/\/api\/hearth\/meet\//, (ws) => {
+    attempts += 1;
+    void ws.close({ code: 1011, reason: 'no upstream' });
+  });
+  await join(page, 'Ann');
+  await expect(page.getByRole('alert').filter({ hasText: 'The server cannot be reached.' })).toBeVisible({
+    timeout: 15_000,
+  });
+  expect(attempts).toBe(3);
+  // Back at the setup screen, free to try again.
+  await expect(page.getByRole('button', { name: 'Join', exact: true })).toBeEnabled();
+  await context.close();
+});

@@ -39,8 +39,19 @@ export interface Participant {
 
 /** Something to say to screen-reader users and in a toast: an i18n key under `meet:events`. */
 export interface Announcement {
-  key: 'joined' | 'left' | 'mutedYou' | 'locked' | 'unlocked' | 'waiting' | 'reconnecting' | 'rejoined';
+  key:
+    | 'joined'
+    | 'left'
+    | 'mutedYou'
+    | 'locked'
+    | 'unlocked'
+    | 'waiting'
+    | 'reconnecting'
+    | 'rejoined'
+    | 'message';
   name?: string;
+  /** `message`: the chat text. */
+  text?: string;
   seq: number;
 }
 
@@ -52,6 +63,16 @@ export interface JoinDetails {
 }
 
 const SPEAKING_POLL_MS = 250;
+/** Refusals at the door: the reason when the socket closes next. Mistakes during a call are not. */
+const REFUSALS: readonly Failure[] = [
+  'unknown-room',
+  'wrong-password',
+  'room-full',
+  'members-only',
+  'locked',
+];
+/** Attempts to open the signaling socket before a first join gives up: the server is unreachable. */
+const JOIN_ATTEMPTS = 3;
 /** Failures after which the person may simply try again from the setup screen. */
 const RETRYABLE: readonly Failure[] = [
   'wrong-password',
@@ -129,6 +150,13 @@ export class Call {
     this.#signaling = client;
     client.connect();
     window.addEventListener('online', this.#onOnline);
+  }
+
+  /** Stops a join still connecting or waiting at the lobby: back to the setup screen, media on. */
+  cancel(): void {
+    const client = this.#signaling;
+    this.#end(null, 'setup');
+    client?.close();
   }
 
   /** Hangs up: the others see this person leave at once, and the camera and microphone stop. */
@@ -221,6 +249,7 @@ export class Call {
           text: message.text,
           at: message.at,
         });
+        if (message.from !== this.selfId) this.#announce('message', message.name, message.text);
         return;
       case 'state': {
         const p = this.participants.find((x) => x.id === message.peer);
@@ -250,7 +279,9 @@ export class Call {
       case 'error':
         // A refusal at the door is followed by the socket closing, which ends the call with it;
         // mistakes during the call (a refused chat line) leave the socket open and change nothing.
-        this.#refusal = message.code;
+        if (REFUSALS.includes(message.code) || (message.code === 'rate-limited' && this.selfId === null)) {
+          this.#refusal = message.code;
+        }
         return;
     }
   }
@@ -281,7 +312,9 @@ export class Call {
           video: peer.video,
           screen: peer.screen,
         });
-      else this.#addParticipant(peer, true);
+      // Someone who came while this seat's socket was away has sent it an offer that was lost: it
+      // is offered again (PeerLink resends unanswered offers), so this side answers, not offers.
+      else this.#addParticipant(peer, !sameSeat);
     }
     // Signals sent to this seat while its socket was away are lost: renegotiate what was kept.
     if (sameSeat) this.#restartIce();
@@ -302,6 +335,11 @@ export class Call {
         if (this.phase === 'joined') {
           this.phase = 'reconnecting';
           this.#announce('reconnecting');
+        } else if (this.phase === 'connecting' && (detail?.attempt ?? 0) >= JOIN_ATTEMPTS) {
+          // Never got in: the server (or a proxy without WebSockets) is not answering.
+          const client = this.#signaling;
+          this.#end('network');
+          client?.close();
         }
         return;
       case 'closed':
@@ -313,7 +351,8 @@ export class Call {
     }
   }
 
-  #end(failure: Failure | null): void {
+  /** Ends the session; `phase` overrides where the person lands (the setup screen, or `left`). */
+  #end(failure: Failure | null, phase?: Phase): void {
     window.removeEventListener('online', this.#onOnline);
     this.#signaling = null;
     this.#stopPolling();
@@ -329,6 +368,10 @@ export class Call {
         .catch(() => {});
     }
     // A refusal at the door leaves the person at the setup screen, media on, to try again.
+    if (phase === 'setup') {
+      this.phase = 'setup';
+      return;
+    }
     if (
       failure !== null &&
       RETRYABLE.includes(failure) &&
@@ -344,6 +387,9 @@ export class Call {
 
   #addParticipant(peer: PeerInfo, initiator: boolean): void {
     if (this.participants.some((p) => p.id === peer.id)) return;
+    // A signal may have come before `peer-joined` and made the link already (#linkFor).
+    const linked = this.#links.get(peer.id);
+    const tracks = linked?.stream.getTracks() ?? [];
     this.participants.push({
       id: peer.id,
       name: peer.name,
@@ -351,11 +397,11 @@ export class Call {
       audio: peer.audio,
       video: peer.video,
       screen: peer.screen,
-      stream: null,
-      connection: 'new',
+      stream: tracks.length > 0 ? new MediaStream(tracks) : null,
+      connection: linked?.state ?? 'new',
       speaking: false,
     });
-    this.#connect(peer.id, peer.polite, initiator);
+    if (!linked) this.#connect(peer.id, peer.polite, initiator);
   }
 
   #connect(peer: string, polite: boolean, initiator: boolean): PeerLink {
@@ -410,8 +456,13 @@ export class Call {
     });
   }
 
-  #announce(key: Announcement['key'], name?: string): void {
-    this.announcement = { key, seq: ++this.#seq, ...(name === undefined ? {} : { name }) };
+  #announce(key: Announcement['key'], name?: string, text?: string): void {
+    this.announcement = {
+      key,
+      seq: ++this.#seq,
+      ...(name === undefined ? {} : { name }),
+      ...(text === undefined ? {} : { text }),
+    };
   }
 
   #startPolling(): void {

@@ -62,7 +62,8 @@ export class LocalMedia {
       this.cameraOn ? this.#open('video', this.videoDevice) : null,
     ]);
     await this.refreshDevices();
-    navigator.mediaDevices?.addEventListener('devicechange', this.#onDeviceChange);
+    // stop() may have come while the devices were opening: it removed the listener already.
+    if (!this.#stopped) navigator.mediaDevices?.addEventListener('devicechange', this.#onDeviceChange);
   }
 
   async refreshDevices(): Promise<void> {
@@ -158,14 +159,19 @@ export class LocalMedia {
       track = await openTrack(kind, deviceId || undefined);
     } catch (err) {
       this.failure = { source: kind, code: err instanceof MediaError ? err.code : 'failed' };
-      if (kind === 'audio') this.micOn = false;
-      else this.cameraOn = false;
+      // A device that could not replace one already open leaves that one as it was (on or off,
+      // and still what the others get); with none open, this kind is off.
+      if (kind === 'audio' && !this.microphone) this.micOn = false;
+      if (kind === 'video' && !this.camera) this.cameraOn = false;
       return;
     }
-    if (this.#stopped) {
-      track.stop(); // the call ended while the device was opening
+    // The call ended, or the camera was turned off, while the device was opening: its light goes off.
+    if (this.#stopped || (kind === 'video' && !this.cameraOn)) {
+      track.stop();
       return;
     }
+    // Unplugged, or taken by the system: this kind is off from now on, and the person is told.
+    track.addEventListener('ended', () => this.#ended(kind, track));
     if (this.failure?.source === kind) this.failure = null;
     if (kind === 'audio') {
       const old = this.microphone;
@@ -185,6 +191,23 @@ export class LocalMedia {
       this.#emitVideo();
       old?.stop();
     }
+  }
+
+  #ended(kind: 'audio' | 'video', track: MediaStreamTrack): void {
+    if (kind === 'audio' && this.microphone === track) {
+      this.microphone = null;
+      this.micOn = false;
+      this.#meter?.close();
+      this.#meter = null;
+      this.onOutgoing?.('audio', null);
+    } else if (kind === 'video' && this.camera === track) {
+      this.camera = null;
+      this.cameraOn = false;
+      this.#emitVideo();
+    } else {
+      return;
+    }
+    this.failure = { source: kind, code: 'not-found' };
   }
 
   #emitVideo(): void {

@@ -14,6 +14,11 @@ import type { IceCandidate, SignalData } from './protocol';
  * ICE: a connection that fails restarts ICE at once; one that stays `disconnected` (a network
  * change, a laptop lid) for DISCONNECTED_GRACE_MS restarts it too. `restartIce()` is there for the
  * call to use after the signaling socket was resumed or the browser came back online.
+ *
+ * Lost offers: the server drops signals to a peer whose socket is away (docs/meet.md, resume), and
+ * an impolite side ignores an offer that crosses its own. So an offer left unanswered for
+ * OFFER_RESEND_MS is sent again (with a growing delay): the other side either answers it, or — being
+ * polite with an offer of its own out — rolls its own back for it.
  */
 
 export type Kind = 'audio' | 'video';
@@ -38,6 +43,9 @@ export interface LinkOptions {
 
 /** How long `disconnected` may last before ICE is restarted (it often heals by itself within seconds). */
 export const DISCONNECTED_GRACE_MS = 3000;
+/** How long an offer may go unanswered before it is sent again (doubling up to OFFER_RESEND_MAX_MS). */
+export const OFFER_RESEND_MS = 4000;
+const OFFER_RESEND_MAX_MS = 30_000;
 
 export class PeerLink {
   readonly peer: string;
@@ -53,6 +61,11 @@ export class PeerLink {
   /** Incoming signals, applied one at a time in arrival order. */
   #inbox: Promise<void> = Promise.resolve();
   #disconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  #offerTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Counts this side's offers: the resend timer knows whether its offer is still the one out. */
+  #offers = 0;
+  /** Per synchronization source, the `timestamp` seen at the last `audioLevel()`: unchanged means silent. */
+  #heard = new Map<number, number>();
   #closed = false;
 
   constructor(options: LinkOptions) {
@@ -91,11 +104,13 @@ export class PeerLink {
   audioLevel(): number {
     const receiver = this.#transceiver('audio')?.receiver;
     if (!receiver || typeof receiver.getSynchronizationSources !== 'function') return 0;
-    const sources = receiver.getSynchronizationSources();
     let level = 0;
-    // A source heard more than a second ago is silent now.
-    const now = performance.timeOrigin + performance.now();
-    for (const s of sources) if (now - s.timestamp < 1000) level = Math.max(level, s.audioLevel ?? 0);
+    // A source whose last packet is the one seen at the previous call has gone quiet since (comparing
+    // timestamps with each other, not with a clock that may have jumped).
+    for (const s of receiver.getSynchronizationSources()) {
+      if (this.#heard.get(s.source) !== s.timestamp) level = Math.max(level, s.audioLevel ?? 0);
+      this.#heard.set(s.source, s.timestamp);
+    }
     return level;
   }
 
@@ -116,17 +131,23 @@ export class PeerLink {
     if (this.#closed) return;
     this.#closed = true;
     this.#clearDisconnectTimer();
+    this.#clearOfferTimer();
     for (const track of this.stream.getTracks()) this.stream.removeTrack(track);
     this.#pc.close();
   }
 
+  /**
+   * The transceiver that carries `kind`: the negotiated one (with a mid) when there is one — after
+   * a rolled-back offer of its own, the polite side keeps transceivers that belong to no m-line.
+   */
   #transceiver(kind: Kind): RTCRtpTransceiver | undefined {
-    return this.#pc
+    const live = this.#pc
       .getTransceivers()
-      .find(
+      .filter(
         (t) =>
           t.receiver.track.kind === kind && t.currentDirection !== 'stopped' && t.direction !== 'stopped',
       );
+    return live.find((t) => t.mid !== null) ?? live[0];
   }
 
   #wire(): void {
@@ -136,6 +157,8 @@ export class PeerLink {
         this.#makingOffer = true;
         await pc.setLocalDescription();
         if (pc.localDescription) this.#sendDescription(pc.localDescription);
+        this.#offers += 1;
+        this.#watchOffer(OFFER_RESEND_MS);
       } catch (err) {
         this.#options.onError?.(err);
       } finally {
@@ -143,8 +166,11 @@ export class PeerLink {
       }
     };
     pc.onicecandidate = ({ candidate }) => {
-      // The end of candidates needs no message: ICE carries on with what it has.
-      if (candidate && candidate.candidate !== '') this.#options.send({ candidate: toCandidate(candidate) });
+      // null (or an empty candidate): this side has gathered all it will, which lets the other end
+      // stop waiting for more (Firefox otherwise waits out a grace period before failing).
+      this.#options.send({
+        candidate: candidate && candidate.candidate !== '' ? toCandidate(candidate) : null,
+      });
     };
     pc.ontrack = ({ track }) => {
       for (const old of this.stream.getTracks())
@@ -194,9 +220,9 @@ export class PeerLink {
       }
       return;
     }
-    if (data.candidate === null) return;
     try {
-      await pc.addIceCandidate(data.candidate);
+      // No argument: the end of the other side's candidates.
+      await (data.candidate === null ? pc.addIceCandidate() : pc.addIceCandidate(data.candidate));
     } catch (err) {
       // Candidates of an offer this side ignored fail to apply; that is expected.
       if (!this.#ignoreOffer) throw err;
@@ -208,6 +234,9 @@ export class PeerLink {
    * direction becomes sendrecv before the answer is made, so the answer carries both directions.
    */
   #attachTracks(): void {
+    // Transceivers this side added for an offer it rolled back belong to no m-line: without them
+    // going, the next negotiation would add a second audio and video for nothing.
+    for (const t of this.#pc.getTransceivers()) if (t.mid === null && t.direction !== 'stopped') t.stop();
     for (const kind of ['audio', 'video'] as const) {
       const transceiver = this.#transceiver(kind);
       if (!transceiver) continue;
@@ -224,6 +253,30 @@ export class PeerLink {
 
   #sendDescription(description: RTCSessionDescription): void {
     this.#options.send({ description: { type: description.type, sdp: description.sdp } });
+  }
+
+  /**
+   * Sends the current offer again if it is still unanswered after `delay`, then waits twice as long.
+   * (The description sent again carries the candidates gathered since: those sent on their own
+   * before it may have been lost with it.)
+   */
+  #watchOffer(delay: number): void {
+    this.#clearOfferTimer();
+    const offer = this.#offers;
+    this.#offerTimer = setTimeout(() => {
+      this.#offerTimer = null;
+      const pc = this.#pc;
+      const current = pc.localDescription;
+      if (this.#closed || !current || pc.signalingState !== 'have-local-offer' || this.#offers !== offer)
+        return;
+      this.#sendDescription(current);
+      this.#watchOffer(Math.min(delay * 2, OFFER_RESEND_MAX_MS));
+    }, delay);
+  }
+
+  #clearOfferTimer(): void {
+    if (this.#offerTimer !== null) clearTimeout(this.#offerTimer);
+    this.#offerTimer = null;
   }
 
   #clearDisconnectTimer(): void {
