@@ -1,6 +1,6 @@
 // `npm run bench` runs every bench in order; `npm run bench -- health startup` runs the named ones.
 // Options: --cycles N and --seed N (crash), --runs N (startup), --seconds N (health, records, auth), --rounds N
-// (health, records, files, auth, console, notes).
+// (health, records, files, auth, console, notes, meet).
 // Every figure is a ratio against a baseline measured in the same run (see docs/BENCHMARKS.md); the
 // markdown block printed at the end can be pasted into docs/BENCHMARKS.md. Exits 1 if a bench fails
 // (an error, or the crash bench finding a lost write or a damaged database); a missed performance goal
@@ -12,6 +12,7 @@ import * as consoleBench from './console.js';
 import * as crash from './crash.js';
 import * as files from './files.js';
 import * as health from './health.js';
+import * as meet from './meet.js';
 import * as notes from './notes.js';
 import * as realtime from './realtime.js';
 import * as records from './records.js';
@@ -79,6 +80,11 @@ const BENCHES = {
     title: 'Notes: 1 000 notes after unlock, saving a 1 MiB note (issue 7)',
     flags: ['rounds'],
     run: () => notes.run({ rounds: int(values.rounds, 'rounds') }),
+  },
+  meet: {
+    title: 'Meet: Join to the first remote frame, server CPU per room (issue 8)',
+    flags: ['rounds'],
+    run: () => meet.run({ rounds: int(values.rounds, 'rounds') }),
   },
   files: {
     title: 'Files: 200 MiB download and upload',

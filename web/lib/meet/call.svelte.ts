@@ -109,6 +109,7 @@ export class Call {
   #speakers = new Map<string, SpeakingDetector>();
   #poll: ReturnType<typeof setInterval> | null = null;
   #seq = 0;
+  #stun: Promise<RTCIceServer[]> | null = null;
   /** The last refusal or end the server announced: the reason when the socket closes next. */
   #refusal: Failure | null = null;
   #onOnline = () => this.#restartIce();
@@ -128,12 +129,7 @@ export class Call {
     this.failure = null;
     this.phase = 'connecting';
     this.selfName = details.name;
-    try {
-      this.#iceServers = (await stunServers(this.room)).map(toRtc);
-    } catch {
-      // Without the server's STUN the call still works between peers that see each other directly.
-      this.#iceServers = [];
-    }
+    this.#iceServers = await this.prepareIce();
     if (this.phase !== 'connecting') return; // left while waiting
     this.#refusal = null;
     // Callbacks from a client this call has let go of (after leaving) are ignored.
@@ -150,6 +146,22 @@ export class Call {
     this.#signaling = client;
     client.connect();
     window.addEventListener('online', this.#onOnline);
+  }
+
+  /**
+   * Asks for the STUN servers (once): the page calls it while the person is at the setup screen, so
+   * pressing Join opens the signaling socket without a round trip first.
+   */
+  prepareIce(): Promise<RTCIceServer[]> {
+    this.#stun ??= stunServers(this.room).then(
+      (servers) => servers.map(toRtc),
+      // Without the server's STUN the call still works between peers that see each other directly.
+      () => {
+        this.#stun = null; // try again at the next join
+        return [];
+      },
+    );
+    return this.#stun;
   }
 
   /** Stops a join still connecting or waiting at the lobby: back to the setup screen, media on. */
@@ -325,6 +337,9 @@ export class Call {
   #status(status: SignalingStatus, detail?: StatusDetail): void {
     switch (status) {
       case 'waiting':
+        // Back at the lobby after a drop too long to resume: nobody is connected to this seat now.
+        for (const id of [...this.#links.keys()]) this.#dropParticipant(id);
+        this.#stopPolling();
         this.phase = 'waiting';
         return;
       case 'joined':
