@@ -46,6 +46,21 @@ test('a host admits and denies at the lobby, mutes, locks the meeting and remove
   await expect(tile(bob, 'Ann')).toBeVisible();
   await expect(tile(ann, 'Bob')).toBeVisible();
 
+  // Pinning makes Bob's tile the large one; full screen takes the whole call.
+  await ann.getByRole('button', { name: 'Pin Bob' }).click();
+  await expect(ann.getByRole('button', { name: 'Pin Bob' })).toHaveAttribute('aria-pressed', 'true');
+  const pinned = (await tile(ann, 'Bob').boundingBox())!;
+  const small = (await tile(ann, 'Ann (you)').boundingBox())!;
+  expect(pinned.width * pinned.height).toBeGreaterThan(4 * small.width * small.height);
+  await ann.getByRole('button', { name: 'Pin Bob' }).click();
+  await ann.getByRole('button', { name: 'Full screen' }).click();
+  await expect(ann.getByRole('button', { name: 'Full screen' })).toHaveAttribute('aria-pressed', 'true');
+  expect(await ann.evaluate(() => document.fullscreenElement?.getAttribute('aria-label'))).toMatch(
+    /^Meeting /,
+  );
+  await ann.getByRole('button', { name: 'Full screen' }).click();
+  await expect(ann.getByRole('button', { name: 'Full screen' })).toHaveAttribute('aria-pressed', 'false');
+
   // Ann mutes Bob: his microphone turns off in his own browser, and everyone sees it.
   const bobMic = bob.getByRole('button', { name: 'Microphone' });
   await expect(bobMic).toHaveAttribute('aria-pressed', 'true');

@@ -61,6 +61,10 @@ test('three people meet: video, audio, mute, screen share, chat and leaving reac
     }
   }
 
+  // The fake microphones beep every second: each beep lights its person's tile for the others.
+  await expect(tile(ann!, 'Cara')).toHaveAttribute('data-speaking', 'true', { timeout: 10_000 });
+  await expect(tile(ann!, 'Ann (you)')).toHaveAttribute('data-speaking', 'true', { timeout: 10_000 });
+
   // The late joiner reads the chat from before she came.
   await cara!.getByRole('button', { name: 'Chat' }).click();
   await expect(cara!.getByRole('log', { name: 'Messages' })).toContainText('Welcome, everyone');

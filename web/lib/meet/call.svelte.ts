@@ -483,16 +483,22 @@ export class Call {
   #startPolling(): void {
     if (this.#poll !== null) return;
     const self = new SpeakingDetector();
+    let busy = false;
     this.#poll = setInterval(() => {
       const now = performance.now();
       this.selfSpeaking = self.sample(this.media.level(), now);
-      for (const p of this.participants) {
-        const link = this.#links.get(p.id);
-        let detector = this.#speakers.get(p.id);
-        if (!detector) this.#speakers.set(p.id, (detector = new SpeakingDetector()));
-        const speaking = detector.sample(p.audio && link ? link.audioLevel() : 0, now);
-        if (p.speaking !== speaking) p.speaking = speaking;
-      }
+      if (busy) return; // statistics slower than the poll: skip a round rather than pile up
+      busy = true;
+      void Promise.all(
+        this.participants.map(async (p) => {
+          const link = this.#links.get(p.id);
+          const level = p.audio && link ? await link.audioLevel().catch(() => 0) : 0;
+          let detector = this.#speakers.get(p.id);
+          if (!detector) this.#speakers.set(p.id, (detector = new SpeakingDetector()));
+          const speaking = detector.sample(level, now);
+          if (p.speaking !== speaking) p.speaking = speaking;
+        }),
+      ).finally(() => (busy = false));
     }, SPEAKING_POLL_MS);
   }
 

@@ -101,33 +101,49 @@ export async function listDevices(
   return { audio: pick('audioinput', 'audio'), video: pick('videoinput', 'video') };
 }
 
-/** The microphone's loudness (0–1, RMS of the waveform), read on demand through an AnalyserNode. */
+/**
+ * The microphone's loudness (0–1, RMS of the waveform) through an AnalyserNode. The analyser shows
+ * only its last ~40 ms, so it is read every SAMPLE_MS and `level()` returns the loudest reading since
+ * the previous call: a short syllable between two polls of the caller still counts.
+ */
 export class LevelMeter {
+  static readonly SAMPLE_MS = 40;
   readonly #context: AudioContext;
   readonly #analyser: AnalyserNode;
   readonly #source: MediaStreamAudioSourceNode;
   readonly #buffer: Float32Array<ArrayBuffer>;
+  readonly #timer: ReturnType<typeof setInterval>;
+  #peak = 0;
 
   constructor(track: MediaStreamTrack) {
     this.#context = new AudioContext();
     this.#source = this.#context.createMediaStreamSource(new MediaStream([track]));
     this.#analyser = this.#context.createAnalyser();
-    this.#analyser.fftSize = 512;
+    this.#analyser.fftSize = 2048;
     this.#buffer = new Float32Array(this.#analyser.fftSize);
     this.#source.connect(this.#analyser);
+    this.#timer = setInterval(() => this.#sample(), LevelMeter.SAMPLE_MS);
   }
 
   level(): number {
+    const peak = this.#peak;
+    this.#peak = 0;
+    return peak;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#source.disconnect();
+    void this.#context.close().catch(() => {});
+  }
+
+  #sample(): void {
+    // A context made before any click may start suspended; once the page has been clicked it runs.
     if (this.#context.state === 'suspended') void this.#context.resume().catch(() => {});
     this.#analyser.getFloatTimeDomainData(this.#buffer);
     let sum = 0;
     for (const x of this.#buffer) sum += x * x;
     // RMS of a full-scale sine is 0.71; scale so speech lands where WebRTC's audioLevel puts it.
-    return Math.min(1, Math.sqrt(sum / this.#buffer.length) * 1.4);
-  }
-
-  close(): void {
-    this.#source.disconnect();
-    void this.#context.close().catch(() => {});
+    this.#peak = Math.max(this.#peak, Math.min(1, Math.sqrt(sum / this.#buffer.length) * 1.4));
   }
 }

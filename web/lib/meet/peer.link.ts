@@ -64,8 +64,8 @@ export class PeerLink {
   #offerTimer: ReturnType<typeof setTimeout> | null = null;
   /** Counts this side's offers: the resend timer knows whether its offer is still the one out. */
   #offers = 0;
-  /** Per synchronization source, the `timestamp` seen at the last `audioLevel()`: unchanged means silent. */
-  #heard = new Map<number, number>();
+  /** The received audio's energy and duration at the last `audioLevel()` (inbound-rtp statistics). */
+  #heard: { energy: number; duration: number } | null = null;
   #closed = false;
 
   constructor(options: LinkOptions) {
@@ -100,18 +100,29 @@ export class PeerLink {
     if (transceiver && transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
   }
 
-  /** The other side's microphone level (0–1) as last measured by the browser, 0 when unknown. */
-  audioLevel(): number {
+  /**
+   * How loud the other side has been since the last call (0–1, the RMS of the audio received in
+   * between, from inbound-rtp `totalAudioEnergy` over `totalSamplesDuration` as the statistics
+   * spec suggests), 0 when unknown. An average over the interval, not one packet's level: a word
+   * between two polls still counts.
+   */
+  async audioLevel(): Promise<number> {
     const receiver = this.#transceiver('audio')?.receiver;
-    if (!receiver || typeof receiver.getSynchronizationSources !== 'function') return 0;
-    let level = 0;
-    // A source whose last packet is the one seen at the previous call has gone quiet since (comparing
-    // timestamps with each other, not with a clock that may have jumped).
-    for (const s of receiver.getSynchronizationSources()) {
-      if (this.#heard.get(s.source) !== s.timestamp) level = Math.max(level, s.audioLevel ?? 0);
-      this.#heard.set(s.source, s.timestamp);
-    }
-    return level;
+    if (!receiver || this.#closed) return 0;
+    let energy: number | undefined;
+    let duration: number | undefined;
+    (await receiver.getStats()).forEach(
+      (report: { type?: string; totalAudioEnergy?: number; totalSamplesDuration?: number }) => {
+        if (report.type !== 'inbound-rtp') return;
+        energy = report.totalAudioEnergy;
+        duration = report.totalSamplesDuration;
+      },
+    );
+    if (energy === undefined || duration === undefined) return 0;
+    const last = this.#heard;
+    this.#heard = { energy, duration };
+    if (!last || duration <= last.duration) return 0;
+    return Math.min(1, Math.sqrt(Math.max(0, energy - last.energy) / (duration - last.duration)));
   }
 
   /** Applies a description or candidate from the other side (in the order they arrive). */
