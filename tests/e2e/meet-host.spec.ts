@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import PocketBase from 'pocketbase';
 import { superuserToken, expect, test } from './fixtures';
 import { accessibilityProblems } from './helpers';
@@ -11,6 +12,22 @@ import { createUser, join, MEDIA_LAUNCH, mediaContext, startMeeting, tile } from
 test.use({ launchOptions: MEDIA_LAUNCH });
 
 const ANN = ['ann@example.com', 'ann password 12'] as const;
+
+/** The labels of the live tracks the page sends (audio, video; '' for none), over its connections. */
+function sentTrackLabels(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const open = (window as unknown as { __peerConnections: RTCPeerConnection[] }).__peerConnections.filter(
+      (pc) => pc.connectionState !== 'closed',
+    );
+    return ['audio', 'video'].map((kind) =>
+      open
+        .flatMap((pc) => pc.getTransceivers())
+        .filter((t) => t.mid !== null && t.receiver.track.kind === kind)
+        .map((t) => (t.sender.track?.readyState === 'live' ? t.sender.track.label : ''))
+        .join(','),
+    );
+  });
+}
 
 test('a host admits and denies at the lobby, mutes, locks the meeting and removes someone; a full meeting says so', async ({
   browser,
@@ -39,12 +56,25 @@ test('a host admits and denies at the lobby, mutes, locks the meeting and remove
   await expect(dan.getByRole('alert')).toHaveText('A host did not let you in.');
 
   // Bob waits and is let in.
+  // Bob picks another microphone before joining; it is the one the call gets.
   await bob.goto(url);
+  const microphones = bob.getByRole('combobox', { name: 'Microphone' });
+  await expect(microphones.getByRole('option')).toHaveCount(3); // Chromium's three fake inputs
+  await microphones.selectOption({ label: 'Fake Audio Input 1' });
   await join(bob, 'Bob');
   await expect(bob.getByRole('heading', { name: 'Waiting to be let in' })).toBeVisible();
   await ann.getByRole('button', { name: 'Let Bob in' }).click();
   await expect(tile(bob, 'Ann')).toBeVisible();
   await expect(tile(ann, 'Bob')).toBeVisible();
+  await expect.poll(() => sentTrackLabels(bob)).toEqual(['Fake Audio Input 1', 'fake_device_0']);
+
+  // Bob turns his camera off: his tile shows his initial to Ann, and his camera is released.
+  await bob.getByRole('button', { name: 'Camera' }).click();
+  await expect(tile(ann, 'Bob').locator('video')).toBeHidden();
+  await expect.poll(() => sentTrackLabels(bob)).toEqual(['Fake Audio Input 1', '']);
+  await bob.getByRole('button', { name: 'Camera' }).click();
+  await expect(tile(ann, 'Bob').locator('video')).toBeVisible();
+  await expect.poll(() => sentTrackLabels(bob)).toEqual(['Fake Audio Input 1', 'fake_device_0']);
 
   // Pinning makes Bob's tile the large one; full screen takes the whole call.
   await ann.getByRole('button', { name: 'Pin Bob' }).click();
