@@ -3,7 +3,9 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { register as registerAuth } from './auth';
+import { deleteAllExpiredOtps } from './auth/accounts';
 import { register as registerCollections } from './collections';
+import { register as registerCron, Scheduler } from './cron';
 import { CollectionsRegistry } from './collections/collections.registry';
 import { SetupGate } from './auth/setup';
 import { superuserCount } from './auth/superusers';
@@ -17,7 +19,7 @@ import { SettingsStore } from './core/settings';
 import { register as registerFiles } from './files';
 import { FileStorage } from './files/files.storage';
 import { register as registerHealth } from './health';
-import { Logs, register as registerLogs, requestLogger } from './logs';
+import { LogLevel, Logs, register as registerLogs, requestLogger } from './logs';
 import { register as registerMail } from './mail';
 import { register as registerMeet } from './meet';
 import { register as registerNotes } from './notes';
@@ -48,6 +50,8 @@ export interface Deps {
   migrations: Migration[];
   /** WebSocket upgrade handlers by path (api/server.ts routes the server's `upgrade` events here). */
   upgrades: UpgradeRoutes;
+  /** The job scheduler: capabilities register handlers and built-in jobs (api/cron). */
+  cron: Scheduler;
 }
 
 /**
@@ -129,8 +133,13 @@ export function createHearth(
     db.close();
     throw err;
   }
-  logs.startRetention();
   const upgrades = new UpgradeRoutes();
+  const cron = new Scheduler({
+    db,
+    logger,
+    logFailure: (job, message) =>
+      logs.write(LogLevel.error, `Scheduled job ${job} failed`, { job, error: message }),
+  });
   const deps: Deps = {
     config,
     db,
@@ -143,7 +152,9 @@ export function createHearth(
     migrations,
     logs,
     upgrades,
+    cron,
   };
+  builtInJobs(deps);
 
   const api = createApiApp({
     logger,
@@ -164,15 +175,40 @@ export function createHearth(
   registerFiles(api, deps);
   registerNotes(api, deps);
   registerMeet(api, deps);
+  registerCron(api, deps);
+  cron.start();
 
   return {
     ...deps,
     api,
     setupLink: (baseUrl) => (setupGate && superuserCount({ db }) === 0 ? setupGate.link(baseUrl) : null),
     async close() {
+      await cron.stop();
       await bus.close();
       logs.close();
       return db.close();
     },
   };
+}
+
+/**
+ * The jobs every Hearth has (PocketBase's ids): log retention and the cleanup of expired one-time
+ * codes. Tokens are signed, not stored, and SIWE nonces live in memory with their own expiry, so
+ * those need no job. Later capabilities add theirs (backups: `__pbBackups__`).
+ */
+function builtInJobs(deps: Deps): void {
+  deps.cron.handle('logs.cleanup', () => `${deps.logs.deleteOldLogs()} old log entries deleted`);
+  deps.cron.ensureSystemJob({
+    id: '__pbLogsCleanup__',
+    handler: 'logs.cleanup',
+    schedule: 'every 6h',
+    enabled: true,
+  });
+  deps.cron.handle('otps.cleanup', () => `${deleteAllExpiredOtps(deps)} expired one-time codes deleted`);
+  deps.cron.ensureSystemJob({
+    id: '__pbOTPCleanup__',
+    handler: 'otps.cleanup',
+    schedule: 'every 1h',
+    enabled: true,
+  });
 }

@@ -426,14 +426,30 @@ function otpCollection(deps: Deps): Collection {
   return otps;
 }
 
+/**
+ * The built-in job `__pbOTPCleanup__` (api/cron): every auth collection's one-time codes past its OTP
+ * duration. Returns how many went.
+ */
+export function deleteAllExpiredOtps(deps: Pick<Deps, 'db' | 'collections'>): number {
+  const otps = deps.collections.find('_otps');
+  if (!otps) return 0;
+  let deleted = 0;
+  for (const collection of deps.collections.all()) {
+    if (collection.type !== 'auth' || !collection.auth) continue;
+    deleted += deleteExpiredOtps(deps, otps, collection);
+  }
+  return deleted;
+}
+
 /** Removes this collection's codes that are past its OTP duration. */
-function deleteExpiredOtps(deps: Deps, otps: Collection, collection: Collection): void {
+function deleteExpiredOtps(deps: Pick<Deps, 'db'>, otps: Collection, collection: Collection): number {
   const cutoff = formatDateTime(new Date(Date.now() - collection.auth!.otp.duration * 1000));
-  deps.db.transaction(() =>
-    statement(deps.db, `DELETE FROM ${quoteIdent(otps.name)} WHERE collectionRef = ? AND created < ?`).run(
-      collection.id,
-      cutoff,
-    ),
+  return deps.db.transaction(
+    () =>
+      statement(deps.db, `DELETE FROM ${quoteIdent(otps.name)} WHERE collectionRef = ? AND created < ?`).run(
+        collection.id,
+        cutoff,
+      ).changes,
   );
 }
 

@@ -166,16 +166,6 @@ describe('retention (injected clock)', () => {
     expect(messages(logs)).toEqual([]);
   });
 
-  test('startRetention runs at once, at start', () => {
-    const { logs } = open({ 'logs.maxDays': 2 });
-    clock = T0 - 3 * DAY;
-    logs.write(LogLevel.info, 'old');
-    clock = T0;
-    logs.write(LogLevel.info, 'new');
-    logs.startRetention(60_000);
-    expect(messages(logs)).toEqual(['new']);
-  });
-
   test('the count cap keeps the newest entries, while writing and at retention', () => {
     const { logs } = open({}, 50);
     for (let i = 0; i < 120; i++) logs.write(LogLevel.info, `e${i}`);

@@ -28,9 +28,6 @@ export const MAX_DATA_SIZE = 16 * 1024;
  */
 export const MAX_ROWS = 1_000_000;
 
-/** Retention runs at start and then this often (until a later issue moves it into a cron job). */
-export const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
-
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** At most this many entries over MAX_ROWS are deleted per batch written, so no write stalls long. */
@@ -62,7 +59,6 @@ export class Logs {
   readonly #maxRows: number;
   #rows: number;
   #reportedDrops = 0;
-  #retention: NodeJS.Timeout | undefined;
   #unsubscribe: Unsubscribe | undefined;
 
   constructor(store: LogStore, options: LogsOptions) {
@@ -137,16 +133,8 @@ export class Logs {
     return deleted;
   }
 
-  /** Runs deleteOldLogs now and every `intervalMs` (an unref'd timer: it never holds the process). */
-  startRetention(intervalMs = RETENTION_INTERVAL_MS): void {
-    this.#runRetention();
-    clearInterval(this.#retention);
-    this.#retention = setInterval(() => this.#runRetention(), intervalMs).unref();
-  }
-
   /** Writes what is waiting, stops the timers and closes auxiliary.db (checkpointing its WAL). */
   close(): { checkpointed: boolean } {
-    clearInterval(this.#retention);
     this.#unsubscribe?.();
     this.#writer.close();
     return this.store.close();
