@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { register as registerAuth } from './auth';
 import { deleteAllExpiredOtps } from './auth/accounts';
+import { register as registerBackups } from './backups';
 import { register as registerCollections } from './collections';
 import { register as registerCron, Scheduler } from './cron';
 import { CollectionsRegistry } from './collections/collections.registry';
@@ -176,6 +177,7 @@ export function createHearth(
   registerNotes(api, deps);
   registerMeet(api, deps);
   registerCron(api, deps);
+  registerBackups(api, deps);
   cron.start();
 
   return {

@@ -4,6 +4,7 @@ import { ConfigError } from '../core/config';
 import { DatabaseOpenError } from '../core/db';
 import { ApiError } from '../core/errors';
 import { SettingsError } from '../core/settings';
+import { addBackupCommands } from './backup';
 import { addConfigCommands } from './config';
 import { CliError } from './errors';
 import { addMigrateCommands } from './migrate';
@@ -22,6 +23,7 @@ export function buildProgram(version: string): Command {
   addSuperuserCommands(program);
   addMigrateCommands(program);
   addConfigCommands(program);
+  addBackupCommands(program);
 
   // Every command, nested ones included, fails with usage and exit code 2 on unknown input.
   const strict = (cmd: Command): void => {

@@ -1,15 +1,19 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DEFAULTS, resolveBootstrap } from '../core/config';
+import { applyPendingRestore } from '../backups';
+import { DEFAULTS, resolveBootstrap, type BootstrapConfig } from '../core/config';
 import type { EventBus } from '../core/events';
 import { createLogger, type Logger } from '../core/logger';
 import { createHearth, type Hearth } from '../main';
+import { migrations as builtMigrations } from '../migrations';
 import { startStun, type StunListener } from '../meet/stun';
 import { PROTOCOL_HEADER, startServer, type RunningServer, type WebHandler } from '../server';
 import type { HearthSettings } from '../settings/registry';
 import { CliError } from './errors';
 import { dirOption } from './options';
+import { lockDataDir } from './serve.lock';
+import { HEARTH_VERSION } from '../version';
 
 export function addServeCommand(program: Command): void {
   program
@@ -39,15 +43,42 @@ async function loadWebHandler(): Promise<WebHandler | undefined> {
   return mod.handler;
 }
 
-/** `hearth serve`: resolves when the server has stopped after SIGTERM or SIGINT. */
+/**
+ * `hearth serve`: resolves when the server has stopped after SIGTERM or SIGINT. A restart asked for
+ * from inside (RestartRequested: a backup restore through the API) closes everything, runs the
+ * restore, and serves again on the same address, in the same process.
+ */
 async function serve(flags: { http?: string; dir?: string; domain?: string; dev?: boolean }): Promise<void> {
   const config = resolveBootstrap(flags);
   const logger = createLogger({ dev: config.dev });
-  const hearth = createHearth(config, { logger });
-  let running: RunningServer;
+  mkdirSync(config.dir, { recursive: true });
+  const unlock = lockDataDir(config.dir);
   try {
     const web = await loadWebHandler();
     if (!web) logger.warn('the web app is not built (npm run build); serving the API only');
+    const build = { knownMigrations: builtMigrations.map((m) => m.id), version: HEARTH_VERSION };
+    let first = true;
+    for (;;) {
+      await applyPendingRestore(config.dir, build, logger);
+      if ((await serveOnce(config, logger, web, first)) === 'stopped') return;
+      first = false;
+      logger.info('restarting');
+    }
+  } finally {
+    unlock();
+  }
+}
+
+/** One life of the server: until SIGTERM/SIGINT ('stopped') or a restart request ('restart'). */
+async function serveOnce(
+  config: BootstrapConfig,
+  logger: Logger,
+  web: WebHandler | undefined,
+  first: boolean,
+): Promise<'stopped' | 'restart'> {
+  const hearth = createHearth(config, { logger });
+  let running: RunningServer;
+  try {
     running = await startServer(hearth, { host: config.host, port: config.port, web });
   } catch (err) {
     await hearth.close();
@@ -61,27 +92,30 @@ async function serve(flags: { http?: string; dir?: string; domain?: string; dev?
   // Signal handlers first: whoever reads the banner below may stop the server at once.
   const stopped = untilStopped(running, stun, hearth, logger);
   logger.info({ url: running.url, dir: config.dir }, 'server listening');
-  process.stderr.write(`\nHearth is serving ${running.url}  (data in ${config.dir})\n`);
+  if (first) process.stderr.write(`\nHearth is serving ${running.url}  (data in ${config.dir})\n`);
   const setup = hearth.setupLink(running.url);
   if (setup) {
     // The link carries the one-time code: it goes to the console only, never into the log stream.
     logger.warn('no superuser yet: the setup link is printed on the console (stderr)');
     process.stderr.write(`Create the first superuser: ${setup}\n`);
   }
-  process.stderr.write('\n');
-  await stopped;
+  if (first) process.stderr.write('\n');
+  return stopped;
 }
 
-/** Waits for SIGTERM/SIGINT, then drains requests, checkpoints and closes. */
+/**
+ * Waits for SIGTERM/SIGINT ('stopped') or RestartRequested ('restart'), then drains requests,
+ * checkpoints and closes.
+ */
 function untilStopped(
   running: RunningServer,
   stun: StunSupervisor,
   hearth: Hearth,
   logger: Logger,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+): Promise<'stopped' | 'restart'> {
+  return new Promise((resolve, reject) => {
     let stoppingSince = 0;
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (signal: NodeJS.Signals | 'restart') => {
       if (stoppingSince > 0) {
         // A second Ctrl-C means "now" — but not the duplicate a shell may deliver in the same second.
         // A repeated SIGTERM (supervisors resend) keeps waiting for the drain.
@@ -102,13 +136,26 @@ function untilStopped(
           if (checkpointed) logger.info('stopped; WAL checkpointed');
           else logger.warn('stopped; another process holds the database, the WAL stays until it is done');
         })
-        .then(resolve, (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          reject(new CliError(`shutdown failed: ${(err as Error).message}`));
-        });
+        .then(
+          () => {
+            if (signal === 'restart') {
+              // The next life registers its own handlers.
+              process.off('SIGTERM', stop);
+              process.off('SIGINT', stop);
+              resolve('restart');
+            } else {
+              resolve('stopped');
+            }
+          },
+          (err: unknown) => {
+            logger.error({ err }, 'shutdown failed');
+            reject(new CliError(`shutdown failed: ${(err as Error).message}`));
+          },
+        );
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    hearth.bus.subscribe('RestartRequested', () => stop('restart'));
   });
 }
 

@@ -13,6 +13,11 @@ export interface HearthEvents {
   SuperuserUpsert: { id: string; email: string; created: boolean };
   /** The HTTP server is about to stop accepting requests: close long-lived streams. */
   ServerClosing: Record<string, never>;
+  /**
+   * Something (a backup restore through the API) needs the process to start over: `hearth serve`
+   * stops serving, runs what waits for a restart, and serves again on the same address.
+   */
+  RestartRequested: { reason: string };
 }
 
 export type EventName = keyof HearthEvents & string;

@@ -144,11 +144,19 @@ export function requestHeader(c: ApiContext, name: string): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** Reads a JSON object body, or fails with PocketBase's 400. */
-export async function readJsonBody(c: ApiContext): Promise<Record<string, unknown>> {
+/**
+ * Reads a JSON object body, or fails with PocketBase's 400. With `optional`, an empty body reads
+ * as `{}` (for endpoints whose fields all have defaults).
+ */
+export async function readJsonBody(
+  c: ApiContext,
+  options: { optional?: boolean } = {},
+): Promise<Record<string, unknown>> {
   let body: unknown;
   try {
-    body = await c.req.json();
+    const raw = await c.req.text();
+    if (options.optional && raw.trim() === '') return {};
+    body = JSON.parse(raw);
   } catch (err) {
     if (err instanceof ApiError) throw err; // 413 from the body limit
     throw ApiError.badRequest('Failed to read the request body as JSON.', undefined, err);

@@ -1,6 +1,6 @@
 import { clientIp } from '../core/client-ip';
 import { ApiError, fieldError, type ErrorData } from '../core/errors';
-import { requestHeader, type ApiApp, type ApiContext, type AuthRecord } from '../core/http';
+import { readJsonBody, requestHeader, type ApiApp, type ApiContext, type AuthRecord } from '../core/http';
 import type { Deps } from '../main';
 import { CLOSE, MAX_PASSWORD_LENGTH } from '../../web/lib/meet/protocol';
 import { hostName, stunServers } from './meet.ice';
@@ -47,7 +47,7 @@ export function register(app: ApiApp, deps: Deps): void {
   app.post('/api/hearth/meet/rooms', async (c) => {
     const auth = requireUser(c);
     limiter.enforce('create', address(c));
-    const options = roomOptions(await readOptionalJson(c));
+    const options = roomOptions(await readJsonBody(c, { optional: true }));
     // Counted with the rooms still being made (hashing a password), and reserved by `create` before
     // it awaits anything: parallel requests cannot all pass these checks.
     if (rooms.size >= ROOMS_MAX) {
@@ -91,21 +91,6 @@ function requireUser(c: ApiContext): AuthRecord {
 }
 
 /** A JSON object body, or `{}` when there is none (every option is optional). */
-async function readOptionalJson(c: ApiContext): Promise<Record<string, unknown>> {
-  const raw = await c.req.text();
-  if (raw.trim() === '') return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(raw);
-  } catch (err) {
-    throw ApiError.badRequest('Failed to read the request body as JSON.', undefined, err);
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw ApiError.badRequest('The request body must be a JSON object.');
-  }
-  return body as Record<string, unknown>;
-}
-
 /** `{password?, lobby?, membersOnly?}` checked field by field, as PocketBase reports validation. */
 function roomOptions(body: Record<string, unknown>): RoomOptions {
   const data: ErrorData = {};

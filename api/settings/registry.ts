@@ -1,4 +1,5 @@
 import { authSettings } from '../auth/settings.defs';
+import { backupSettings } from '../backups/settings.defs';
 import { coreSettings } from '../core/settings.defs';
 import type { SettingsStore } from '../core/settings';
 import { logsSettings } from '../logs/settings.defs';
@@ -16,6 +17,7 @@ export const settingDefs = {
   ...rateLimitSettings,
   ...logsSettings,
   ...meetSettings,
+  ...backupSettings,
 };
 
 export type HearthSettings = SettingsStore<typeof settingDefs>;
