@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from '../core/db';
 import type { Logger } from '../core/logger';
@@ -29,6 +29,8 @@ export interface BackupFile {
 
 /** Automatic backups (the __pbBackups__ job) are named with this prefix; only they are pruned. */
 export const AUTO_PREFIX = 'auto_';
+/** A `.partial` file untouched this long belongs to a backup that died. */
+const STALE_PARTIAL_MS = 60 * 60 * 1000;
 /** A restore asked for through the API, done by the next start (applyPendingRestore). */
 const PENDING_RESTORE = '.restore-pending.json';
 
@@ -111,6 +113,7 @@ export class Backups {
       if (existsSync(join(this.dir, key)))
         throw new BackupError('exists', `A backup named ${key} exists already.`);
       await this.verify(tempFile);
+      await mkdir(this.dir, { recursive: true }); // the first backup may be an upload
       await rename(tempFile, join(this.dir, key));
     } finally {
       await rm(tempFile, { force: true });
@@ -120,6 +123,26 @@ export class Backups {
   async delete(key: string): Promise<void> {
     const file = this.path(key);
     await this.#exclusive(() => rm(file));
+  }
+
+  /**
+   * Deletes the `.partial` files of backups that were killed (SIGKILL, a crash): those nothing has
+   * written to for STALE_PARTIAL_MS. A backup still being made (by a CLI beside the server) writes
+   * all the time and is left alone. Returns the names deleted.
+   */
+  async removeStalePartials(now = Date.now()): Promise<string[]> {
+    if (!existsSync(this.dir)) return [];
+    const gone: string[] = [];
+    for (const name of await readdir(this.dir)) {
+      if (!name.endsWith('.partial')) continue;
+      const file = join(this.dir, name);
+      const info = await stat(file).catch(() => null);
+      if (info && now - info.mtimeMs > STALE_PARTIAL_MS) {
+        await rm(file, { force: true });
+        gone.push(name);
+      }
+    }
+    return gone;
   }
 
   /** Deletes the oldest automatic backups past `keep`. Returns the names deleted. */

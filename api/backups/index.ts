@@ -102,6 +102,9 @@ export function register(app: ApiApp, deps: Deps): void {
   });
 }
 
+/** How often a backups.cron written by another process is looked for. */
+const SETTINGS_RECHECK_MS = 30_000;
+
 /** The `__pbBackups__` job follows `backups.cron` (empty: disabled). */
 function scheduleAutomaticBackups(deps: Deps, backups: Backups): void {
   deps.cron.handle(
@@ -113,8 +116,14 @@ function scheduleAutomaticBackups(deps: Deps, backups: Backups): void {
     },
     { timeoutMs: 6 * 60 * 60 * 1000 },
   );
+  // Applied when backups.cron changes: through the API at once, from another process (`hearth
+  // config set`) within SETTINGS_RECHECK_MS. Only a change is applied, so an admin who disables or
+  // reschedules the job on the Jobs page is not overruled while the setting stays as it was.
+  let applied: string | null = null;
   const follow = () => {
     const schedule = deps.settings.get('backups.cron');
+    if (schedule === applied) return;
+    applied = schedule;
     deps.cron.ensureSystemJob({
       id: '__pbBackups__',
       handler: 'backups.create',
@@ -126,8 +135,15 @@ function scheduleAutomaticBackups(deps: Deps, backups: Backups): void {
   };
   follow();
   deps.bus.subscribe('SettingsUpdate', ({ keys }) => {
-    if (keys.includes('backups.cron')) follow();
+    // Delivered at commit, before the settings store rereads: follow() reads the new value a tick later.
+    if (keys.includes('backups.cron')) queueMicrotask(follow);
   });
+  const recheck = setInterval(follow, SETTINGS_RECHECK_MS).unref();
+  deps.bus.subscribe('ServerClosing', () => clearInterval(recheck));
+  // What a killed backup left (its .partial files) goes once nothing has written to it for a while.
+  void backups
+    .removeStalePartials()
+    .catch((err: unknown) => deps.logger.warn({ err }, 'stale partial backups'));
 }
 
 /** Runs a backup operation, turning its refusals into PocketBase's 400s. */

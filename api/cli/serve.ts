@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { applyPendingRestore } from '../backups';
 import { DEFAULTS, resolveBootstrap, type BootstrapConfig } from '../core/config';
@@ -84,6 +85,8 @@ async function serveOnce(
     await hearth.close();
     throw err;
   }
+  // The next life (a restart) keeps this address, also when port 0 asked for any free one.
+  config.port = (running.server.address() as AddressInfo).port;
 
   // STUN never stops HTTP: a listener that cannot bind is a warning, and serving goes on.
   const stun = superviseStun(hearth, config.host, logger);

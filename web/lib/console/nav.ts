@@ -17,6 +17,8 @@ export const CONSOLE_PAGES: readonly ConsolePage[] = [
   { path: '/_/collections', label: 'console:nav.collections', icon: '▦' },
   { path: '/_/logs', label: 'console:nav.logs', icon: '≡' },
   { path: '/_/settings', label: 'console:nav.settings', icon: '⚙' },
+  { path: '/_/backups', label: 'console:nav.backups', icon: '⛁' },
+  { path: '/_/jobs', label: 'console:nav.jobs', icon: '⟳' },
   { path: '/_/migrations', label: 'console:nav.migrations', icon: '⇅' },
 ];
 
