@@ -160,7 +160,12 @@ export function createHearth(
   const api = createApiApp({
     logger,
     maxBodySize: () => settings.get('http.maxBodySize'),
-    uploadPaths: [/^\/api\/collections\/[^/]+\/records(?:\/[^/]+)?\/?$/, /^\/api\/batch\/?$/],
+    uploadPaths: [
+      /^\/api\/collections\/[^/]+\/records(?:\/[^/]+)?\/?$/,
+      /^\/api\/batch\/?$/,
+      // Backups are large: their own cap applies (api/backups), not http.maxBodySize.
+      /^\/api\/backups\/upload\/?$/,
+    ],
     outermost: [requestLogger(logs, settings)], // so that a 413 from the body limit is logged too
   });
   registerRateLimits(api, deps); // before every route (it checks the token itself)

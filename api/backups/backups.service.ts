@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from '../core/db';
 import type { Logger } from '../core/logger';
@@ -31,6 +31,8 @@ export interface BackupFile {
 export const AUTO_PREFIX = 'auto_';
 /** A `.partial` file untouched this long belongs to a backup that died. */
 const STALE_PARTIAL_MS = 60 * 60 * 1000;
+/** How long a restore request waits for the restart that carries it out. */
+const PENDING_RESTORE_MAX_AGE_MS = 10 * 60 * 1000;
 /** A restore asked for through the API, done by the next start (applyPendingRestore). */
 const PENDING_RESTORE = '.restore-pending.json';
 
@@ -57,6 +59,8 @@ export class Backups {
   readonly #dataDir: string;
   readonly #build: RestoreBuild;
   #busy = false;
+  /** A restore waits for the restart: no more backups or restores from this instance. */
+  #restoring = false;
 
   constructor(options: { db: Database; dataDir: string; build: RestoreBuild }) {
     this.#db = options.db;
@@ -82,8 +86,14 @@ export class Backups {
   }
 
   /** Makes a backup named `name` (checked), or `hearth_backup_<UTC time>.zip`. */
-  create(name?: string, now = new Date()): Promise<BackupInfo> {
-    const key = name ?? defaultBackupName(now);
+  create(name?: string, now = new Date(), options: { automatic?: boolean } = {}): Promise<BackupInfo> {
+    const key = name ?? (options.automatic ? AUTO_PREFIX : '') + defaultBackupName(now);
+    if (!options.automatic && key.startsWith(AUTO_PREFIX)) {
+      throw new BackupError(
+        'not-a-backup',
+        `Names starting with "${AUTO_PREFIX}" are for automatic backups.`,
+      );
+    }
     if (!BACKUP_NAME_RE.test(key)) {
       throw new BackupError(
         'not-a-backup',
@@ -114,7 +124,11 @@ export class Backups {
         throw new BackupError('exists', `A backup named ${key} exists already.`);
       await this.verify(tempFile);
       await mkdir(this.dir, { recursive: true }); // the first backup may be an upload
-      await rename(tempFile, join(this.dir, key));
+      // link, unlike rename, never replaces: a backup made meanwhile under that name stays.
+      await link(tempFile, join(this.dir, key)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'EEXIST') throw new BackupError('exists', `A backup named ${key} exists already.`);
+        throw err;
+      });
     } finally {
       await rm(tempFile, { force: true });
     }
@@ -165,12 +179,14 @@ export class Backups {
         join(this.#dataDir, PENDING_RESTORE),
         JSON.stringify({ file, requested: new Date().toISOString() }),
       );
+      // Nothing else starts until the restart: a backup read while the restore swaps would be torn.
+      this.#restoring = true;
       return manifest;
     });
   }
 
   async #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#busy) {
+    if (this.#busy || this.#restoring) {
       throw new BusyError('Try again later - another backup/restore operation has already been started.');
     }
     this.#busy = true;
@@ -180,6 +196,11 @@ export class Backups {
       this.#busy = false;
     }
   }
+}
+
+/** Forgets a restore the API asked for (the CLI restored something else meanwhile). */
+export function dropPendingRestore(dataDir: string): void {
+  rmSync(join(dataDir, PENDING_RESTORE), { force: true });
 }
 
 /**
@@ -196,7 +217,15 @@ export async function applyPendingRestore(
   if (!existsSync(marker)) return false;
   let file = '';
   try {
-    file = String((JSON.parse(await readFile(marker, 'utf8')) as { file?: unknown }).file ?? '');
+    const request = JSON.parse(await readFile(marker, 'utf8')) as { file?: unknown; requested?: unknown };
+    file = String(request.file ?? '');
+    // Made for a restart moments later: one found long after (a server that never restarted, a
+    // dev server) is stale, and restoring it over everything written since would be a disaster.
+    const age = Date.now() - Date.parse(String(request.requested ?? ''));
+    if (!(age >= 0 && age < PENDING_RESTORE_MAX_AGE_MS)) {
+      logger.warn({ file, requested: request.requested }, 'a stale restore request was dropped');
+      return false;
+    }
     const manifest = await restoreBackup({ file, dataDir, ...build });
     logger.info({ file, created: manifest.createdAt }, 'backup restored');
     return true;

@@ -40,6 +40,11 @@ export function sealSnapshot(file: string): string[] {
   const db = openDatabase(file);
   try {
     db.sql.pragma('journal_mode = DELETE');
+    // The backup job holds its own lease while it runs: a restored copy must not start locked.
+    if (db.sql.prepare(`SELECT 1 FROM sqlite_master WHERE name = '_jobs'`).get()) {
+      db.sql.exec(`UPDATE _jobs SET leaseUntil = '', leaseBy = '';
+        UPDATE _jobRuns SET status = 'failed', result = 'Interrupted: the backup was taken while it ran.' WHERE status = 'running'`);
+    }
     return readMigrationRows(db)
       .map((r) => r.name)
       .sort();

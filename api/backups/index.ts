@@ -6,8 +6,8 @@ import { readJsonBody, requireSuperuser, SUPERUSERS, type ApiApp } from '../core
 import { readMultipart, Upload } from '../files/files.upload';
 import type { Deps } from '../main';
 import { HEARTH_VERSION } from '../version';
-import { BackupError, defaultBackupName } from './backups.manifest';
-import { AUTO_PREFIX, Backups, BusyError } from './backups.service';
+import { BackupError } from './backups.manifest';
+import { Backups, BusyError } from './backups.service';
 import { DEFAULT_MAX_BACKUP_BYTES } from './backups.unpack';
 
 export { applyPendingRestore, Backups } from './backups.service';
@@ -102,23 +102,20 @@ export function register(app: ApiApp, deps: Deps): void {
   });
 }
 
-/** How often a backups.cron written by another process is looked for. */
-const SETTINGS_RECHECK_MS = 30_000;
-
 /** The `__pbBackups__` job follows `backups.cron` (empty: disabled). */
 function scheduleAutomaticBackups(deps: Deps, backups: Backups): void {
   deps.cron.handle(
     'backups.create',
     async () => {
-      const made = await backups.create(AUTO_PREFIX + defaultBackupName());
+      const made = await backups.create(undefined, new Date(), { automatic: true });
       const pruned = await backups.prune(deps.settings.get('backups.cronMaxKeep'));
       return `${made.name} (${made.size} bytes)${pruned.length ? `; deleted ${pruned.join(', ')}` : ''}`;
     },
     { timeoutMs: 6 * 60 * 60 * 1000 },
   );
-  // Applied when backups.cron changes: through the API at once, from another process (`hearth
-  // config set`) within SETTINGS_RECHECK_MS. Only a change is applied, so an admin who disables or
-  // reschedules the job on the Jobs page is not overruled while the setting stays as it was.
+  // The job follows backups.cron: changed through the API at once, from another process (`hearth
+  // config set`) at the next scheduler tick. An admin's change of the job on the Jobs page is
+  // written back into the setting (onEdited), so the two never disagree and nothing is overruled.
   let applied: string | null = null;
   const follow = () => {
     const schedule = deps.settings.get('backups.cron');
@@ -133,13 +130,16 @@ function scheduleAutomaticBackups(deps: Deps, backups: Backups): void {
       follow: true,
     });
   };
+  deps.cron.onEdited('__pbBackups__', ({ schedule, enabled }) => {
+    applied = enabled ? schedule : '';
+    deps.settings.set({ 'backups.cron': applied });
+  });
   follow();
   deps.bus.subscribe('SettingsUpdate', ({ keys }) => {
     // Delivered at commit, before the settings store rereads: follow() reads the new value a tick later.
     if (keys.includes('backups.cron')) queueMicrotask(follow);
   });
-  const recheck = setInterval(follow, SETTINGS_RECHECK_MS).unref();
-  deps.bus.subscribe('ServerClosing', () => clearInterval(recheck));
+  deps.cron.onTick(follow);
   // What a killed backup left (its .partial files) goes once nothing has written to it for a while.
   void backups
     .removeStalePartials()

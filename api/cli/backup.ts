@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Backups } from '../backups';
 import { verifyBackup } from '../backups/backups.archive';
-import { listBackups } from '../backups/backups.service';
+import { dropPendingRestore, listBackups } from '../backups/backups.service';
 import { BackupError, backupsDir } from '../backups/backups.manifest';
 import { restoreBackup } from '../backups/backups.restore';
 import type { RestoreBuild } from '../backups/backups.unpack';
@@ -60,7 +61,7 @@ export function addBackupCommands(program: Command): void {
     .description('check a backup zip as a restore would (names, sizes, hashes, database integrity, version)')
     .argument('<path>')
     .action(async (path: string) => {
-      const manifest = await cli(() => verifyBackup(resolve(path), BUILD));
+      const manifest = await cli(() => verifyBackup(resolve(path), { ...BUILD, tempDir: tmpdir() }));
       process.stdout.write(
         `ok: ${manifest.entries.length} entries, made ${manifest.createdAt} by Hearth ${manifest.version}\n`,
       );
@@ -82,6 +83,8 @@ export function addBackupCommands(program: Command): void {
       if (!existsSync(file))
         throw new CliError(`no backup ${target} (neither in ${backupsDir(dataDir)} nor as a path)`);
       const manifest = await cli(() => restoreBackup({ file, dataDir, ...BUILD }));
+      // A restore the API asked for and no restart carried out must not undo this one later.
+      dropPendingRestore(dataDir);
       process.stdout.write(
         `restored ${file} (made ${manifest.createdAt} by Hearth ${manifest.version}) into ${dataDir}; the next start migrates it if needed\n`,
       );

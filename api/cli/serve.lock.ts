@@ -32,8 +32,14 @@ export function lockDataDir(dir: string): () => void {
   const file = join(dir, LOCK_FILE);
   const other = servingPid(dir);
   if (other !== null) throw new CliError(`another Hearth server (pid ${other}) is serving ${dir}`);
-  // A lock of a process that is gone is simply overwritten.
-  writeFileSync(file, `${process.pid}\n`);
+  try {
+    // Exclusive create: of two servers starting at the same moment, one gets the folder.
+    writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // The lock of a process that is gone (checked above): taken over.
+    writeFileSync(file, `${process.pid}\n`);
+  }
   return () => {
     try {
       if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { applyPendingRestore } from '../backups';
 import { DEFAULTS, resolveBootstrap, type BootstrapConfig } from '../core/config';
 import type { EventBus } from '../core/events';
 import { createLogger, type Logger } from '../core/logger';
-import { createHearth, type Hearth } from '../main';
+import { createHearth, DATABASE_FILE, type Hearth } from '../main';
 import { migrations as builtMigrations } from '../migrations';
 import { startStun, type StunListener } from '../meet/stun';
 import { PROTOCOL_HEADER, startServer, type RunningServer, type WebHandler } from '../server';
@@ -60,7 +61,23 @@ async function serve(flags: { http?: string; dir?: string; domain?: string; dev?
     const build = { knownMigrations: builtMigrations.map((m) => m.id), version: HEARTH_VERSION };
     let first = true;
     for (;;) {
-      await applyPendingRestore(config.dir, build, logger);
+      // Between two lives nothing listens for signals: a stop asked for while a restore runs waits
+      // for it to finish (a restore cut short by the default exit would leave folders half swapped).
+      let stopAsked = false;
+      const hold = () => {
+        stopAsked = true;
+        logger.info('stopping once the restore is done');
+      };
+      process.on('SIGTERM', hold);
+      process.on('SIGINT', hold);
+      try {
+        await applyPendingRestore(config.dir, build, logger);
+        refuseInterruptedRestore(config.dir);
+      } finally {
+        process.off('SIGTERM', hold);
+        process.off('SIGINT', hold);
+      }
+      if (stopAsked) return;
       if ((await serveOnce(config, logger, web, first)) === 'stopped') return;
       first = false;
       logger.info('restarting');
@@ -68,6 +85,22 @@ async function serve(flags: { http?: string; dir?: string; domain?: string; dev?
   } finally {
     unlock();
   }
+}
+
+/**
+ * A restore cut off in the middle of its swap (a power loss) leaves no data.db but the old data in
+ * `.old-*` and the new in `.restore-*`: starting would make an empty database and serve a fresh
+ * install. Refused with what to do instead.
+ */
+function refuseInterruptedRestore(dir: string): void {
+  if (existsSync(join(dir, DATABASE_FILE))) return;
+  const left = readdirSync(dir).filter(
+    (n) => n.startsWith('.old-') || (n.startsWith('.restore-') && !n.endsWith('.json')),
+  );
+  if (left.length === 0) return;
+  throw new CliError(
+    `${dir} has no ${DATABASE_FILE} but holds ${left.join(', ')}: a restore was interrupted. Move data.db and storage/ back from the .old-* folder (the data before the restore) or in from the .restore-* folder (the backup), then start again.`,
+  );
 }
 
 /** One life of the server: until SIGTERM/SIGINT ('stopped') or a restart request ('restart'). */
@@ -118,17 +151,22 @@ function untilStopped(
 ): Promise<'stopped' | 'restart'> {
   return new Promise((resolve, reject) => {
     let stoppingSince = 0;
+    let stoppingFor: NodeJS.Signals | 'restart' | null = null;
+    /** A signal that came while draining for a restart: stop after all. */
+    let stopInstead = false;
     const stop = (signal: NodeJS.Signals | 'restart') => {
       if (stoppingSince > 0) {
+        if (signal !== 'restart') stopInstead = true;
         // A second Ctrl-C means "now" — but not the duplicate a shell may deliver in the same second.
         // A repeated SIGTERM (supervisors resend) keeps waiting for the drain.
-        if (signal === 'SIGINT' && Date.now() - stoppingSince > 1000) {
+        if (signal === 'SIGINT' && stoppingFor !== 'restart' && Date.now() - stoppingSince > 1000) {
           logger.warn('second interrupt: exiting without waiting');
           process.exit(130);
         }
         return;
       }
       stoppingSince = Date.now();
+      stoppingFor = signal;
       logger.info({ signal }, 'shutting down: finishing in-flight requests');
       // Long-lived streams (realtime) end now; they would otherwise hold the drain until its timeout.
       hearth.bus.publish('ServerClosing', {});
@@ -141,7 +179,7 @@ function untilStopped(
         })
         .then(
           () => {
-            if (signal === 'restart') {
+            if (signal === 'restart' && !stopInstead) {
               // The next life registers its own handlers.
               process.off('SIGTERM', stop);
               process.off('SIGINT', stop);

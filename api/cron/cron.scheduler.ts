@@ -9,6 +9,7 @@ import {
   failInterruptedRuns,
   findJob,
   finishRun,
+  releaseLeases,
   insertJob,
   setNextRun,
   startRun,
@@ -66,6 +67,8 @@ export class Scheduler {
   readonly #handlers = new Map<string, Handler>();
   readonly #running = new Map<string, { promise: Promise<void>; abort: AbortController }>();
   #timer: ReturnType<typeof setInterval> | null = null;
+  readonly #watchers: (() => void)[] = [];
+  readonly #editHooks = new Map<string, (change: { schedule: string; enabled: boolean }) => void>();
   #ticking = false;
 
   constructor(options: SchedulerOptions) {
@@ -160,6 +163,29 @@ export class Scheduler {
       Promise.allSettled(running.map((r) => r.promise)),
       new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
     ]);
+    // Runs that did not end in the grace time: their leases go now, not hours later at expiry.
+    try {
+      releaseLeases(this.#db, this.#instance, this.#now());
+    } catch (err) {
+      this.#logger.error({ err }, 'scheduler: releasing the leases failed');
+    }
+  }
+
+  /**
+   * Tells whoever owns a built-in job (onEdited) that an admin changed it: a job that follows a
+   * setting (backups.cron) writes the change back, so the setting and the job never disagree.
+   */
+  edited(id: string, change: { schedule: string; enabled: boolean }): void {
+    this.#editHooks.get(id)?.(change);
+  }
+
+  onEdited(id: string, hook: (change: { schedule: string; enabled: boolean }) => void): void {
+    this.#editHooks.set(id, hook);
+  }
+
+  /** Calls `fn` at every tick while the scheduler runs (for things that follow settings). */
+  onTick(fn: () => void): void {
+    this.#watchers.push(fn);
   }
 
   /** Waits until the runs going on now have ended (for tests and for stopping). */
@@ -172,6 +198,7 @@ export class Scheduler {
     if (this.#ticking) return;
     this.#ticking = true;
     try {
+      for (const watch of this.#watchers) watch();
       const now = this.#now();
       for (const job of dueJobs(this.#db, now)) void this.#launch(job, 'schedule', now);
     } catch (err) {

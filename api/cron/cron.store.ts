@@ -140,6 +140,15 @@ export function finishRun(
   });
 }
 
+/** A stopping scheduler lets go of the jobs it still holds; their runs are marked interrupted. */
+export function releaseLeases(db: Database, by: string, now: Date): void {
+  db.transaction(() => {
+    const held = statement(db, `SELECT id FROM _jobs WHERE leaseBy = ?`, true).all(by) as string[];
+    statement(db, `UPDATE _jobs SET leaseUntil = '', leaseBy = '' WHERE leaseBy = ?`).run(by);
+    for (const job of held) failInterruptedRuns(db, job, now);
+  });
+}
+
 /** Runs left `running` by a process that died: they failed, and say so. */
 export function failInterruptedRuns(db: Database, job: string, now: Date): void {
   statement(

@@ -107,7 +107,9 @@ export function register(app: ApiApp, deps: Deps): void {
       },
       new Date(),
     );
-    return c.json(view(findJob(db, job.id)!, deps));
+    const saved = findJob(db, job.id)!;
+    if (saved.system) cron.edited(saved.id, { schedule: saved.schedule, enabled: saved.enabled });
+    return c.json(view(saved, deps));
   });
 
   app.delete('/api/hearth/jobs/:id', (c) => {

@@ -305,6 +305,18 @@ describe('upload', () => {
     await s.admin.backups.delete('occupied.zip');
   });
 
+  test('bigger than http.maxBodySize (a real backup is): read and checked, not cut off with a 413', async () => {
+    await s.admin.settings.update({ http: { maxBodySize: 1024 * 1024 } });
+    try {
+      const big = Buffer.alloc(3 * 1024 * 1024, 7); // not a zip: refused for what it is
+      const err = await failure(s.admin.backups.upload({ file: zipFile(big, 'big.zip') }));
+      expect(err.status).toBe(400);
+      expect(fieldCode(err, 'file')).toBe('validation_backup_not_a_backup');
+    } finally {
+      await s.admin.settings.update({ http: { maxBodySize: 32 * 1024 * 1024 } });
+    }
+  });
+
   test('without a file: 400 data.file validation_required', async () => {
     const form = new FormData();
     form.append('other', 'value');
