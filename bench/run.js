@@ -1,6 +1,7 @@
 // `npm run bench` runs every bench in order; `npm run bench -- health startup` runs the named ones.
 // Options: --cycles N and --seed N (crash), --runs N (startup), --seconds N (health, records, auth), --rounds N
-// (health, records, files, auth, console, notes, meet).
+// (health, records, files, auth, console, notes, meet), --db-mb N and --files-mb N (backups: the data folder's
+// database and files in MiB, 1024 and 2048 by default).
 // Every figure is a ratio against a baseline measured in the same run (see docs/BENCHMARKS.md); the
 // markdown block printed at the end can be pasted into docs/BENCHMARKS.md. Exits 1 if a bench fails
 // (an error, or the crash bench finding a lost write or a damaged database); a missed performance goal
@@ -8,6 +9,7 @@
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import * as auth from './auth.js';
+import * as backups from './backups.js';
 import * as consoleBench from './console.js';
 import * as crash from './crash.js';
 import * as files from './files.js';
@@ -33,6 +35,8 @@ const { values, positionals } = parseArgs({
     runs: { type: 'string' },
     seconds: { type: 'string' },
     rounds: { type: 'string' },
+    'db-mb': { type: 'string' },
+    'files-mb': { type: 'string' },
   },
 });
 
@@ -90,6 +94,12 @@ const BENCHES = {
     title: 'Files: 200 MiB download and upload',
     flags: ['rounds'],
     run: () => files.run({ rounds: int(values.rounds, 'rounds') }),
+  },
+  backups: {
+    title: 'Backups: 1 GiB database and 2 GiB of files (issue 9)',
+    flags: ['db-mb', 'files-mb'],
+    run: () =>
+      backups.run({ dbMb: int(values['db-mb'], 'db-mb'), filesMb: int(values['files-mb'], 'files-mb') }),
   },
   crash: {
     title: 'Crash durability: SIGKILL mid-burst',
