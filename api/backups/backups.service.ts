@@ -3,6 +3,7 @@ import { link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import type { Database } from '../core/db';
 import type { Logger } from '../core/logger';
+import { formatDateTime } from '../lib/time';
 import { createBackup, verifyBackup, type BackupInfo } from './backups.archive';
 import {
   BACKUP_NAME_RE,
@@ -43,7 +44,7 @@ export async function listBackups(dir: string): Promise<BackupFile[]> {
   const files = await Promise.all(
     names.map(async (key) => {
       const info = await stat(join(dir, key));
-      return { key, size: info.size, modified: info.mtime.toISOString().replace('T', ' '), at: info.mtimeMs };
+      return { key, size: info.size, modified: formatDateTime(info.mtime), at: info.mtimeMs };
     }),
   );
   return files.sort((a, b) => b.at - a.at || b.key.localeCompare(a.key)).map(({ at: _at, ...file }) => file);

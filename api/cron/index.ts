@@ -1,6 +1,7 @@
 import { ApiError, fieldError, type ErrorData } from '../core/errors';
 import { readJsonBody, requireSuperuser, type ApiApp } from '../core/http';
 import type { Deps } from '../main';
+import { formatDateTime } from '../lib/time';
 import { parsePaging, result } from '../records/records.paging';
 import { parseSchedule, ScheduleError } from './cron.schedule';
 import { deleteJob, findJob, insertJob, listJobs, listRuns, updateJob, type JobRow } from './cron.store';
@@ -136,7 +137,7 @@ function view(job: JobRow, deps: Deps) {
   const { leaseUntil, ...rest } = job;
   return {
     ...rest,
-    running: leaseUntil !== '' && leaseUntil > new Date().toISOString().replace('T', ' '),
+    running: leaseUntil !== '' && leaseUntil > formatDateTime(new Date()),
     handlerKnown: deps.cron.hasHandler(job.handler),
   };
 }
